@@ -1,0 +1,69 @@
+import type { EntityManager } from "@mikro-orm/core";
+import { ApiKey } from "../modules/members/api-key.entity.js";
+import { TeamMember } from "../modules/members/team-member.entity.js";
+import { Project } from "../modules/projects/project.entity.js";
+import type { Actor } from "./actor.js";
+import { constantTimeEqual, hashSecret } from "./secrets.js";
+
+/** The credential parts of a request, from HTTP headers or graphql-ws connectionParams. */
+export interface PresentedCredentials {
+  authorization?: string | null;
+  publicToken?: string | null;
+}
+
+const maxCredentialLength = 512;
+
+/**
+ * Turns a presented credential into an actor. A credential that is present but wrong yields
+ * `invalid` (never a thrown error), so that the authChecker answers UNAUTHENTICATED in-band.
+ */
+export async function resolveActor(em: EntityManager, credentials: PresentedCredentials): Promise<Actor> {
+  const authorization = credentials.authorization?.trim();
+  if (authorization) {
+    if (authorization.length > maxCredentialLength) return { kind: "invalid" };
+    const [scheme, value] = splitScheme(authorization);
+    if (scheme === "bearer" && value) return resolveMember(em, value);
+    if (scheme === "basic" && value) return resolveBackend(em, value);
+    return { kind: "invalid" };
+  }
+  const publicToken = credentials.publicToken?.trim();
+  if (publicToken) {
+    if (publicToken.length > maxCredentialLength) return { kind: "invalid" };
+    const project = await em.findOne(Project, { publicTokenHash: hashSecret(publicToken) });
+    return project ? { kind: "frontend", project } : { kind: "invalid" };
+  }
+  return { kind: "anonymous" };
+}
+
+function splitScheme(header: string): [string, string] {
+  const space = header.indexOf(" ");
+  if (space < 0) return [header.toLowerCase(), ""];
+  return [header.slice(0, space).toLowerCase(), header.slice(space + 1).trim()];
+}
+
+async function resolveMember(em: EntityManager, apiKey: string): Promise<Actor> {
+  const keyHash = hashSecret(apiKey);
+  const key = await em.findOne(ApiKey, { keyHash });
+  if (!key || !constantTimeEqual(key.keyHash, keyHash)) return { kind: "invalid" };
+  const member = await em.findOne(TeamMember, { id: key.memberId });
+  if (!member || member.disabled) return { kind: "invalid" };
+  return { kind: "member", member };
+}
+
+async function resolveBackend(em: EntityManager, encoded: string): Promise<Actor> {
+  let decoded: string;
+  try {
+    decoded = Buffer.from(encoded, "base64").toString("utf8");
+  } catch {
+    return { kind: "invalid" };
+  }
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return { kind: "invalid" };
+  const projectId = decoded.slice(0, colon);
+  const secret = decoded.slice(colon + 1);
+  const project = await em.findOne(Project, { id: projectId });
+  // Hash even when the project is unknown so that both paths cost the same.
+  const presentedHash = hashSecret(secret);
+  if (!project) return { kind: "invalid" };
+  return constantTimeEqual(project.secretHash, presentedHash) ? { kind: "backend", project } : { kind: "invalid" };
+}

@@ -1,0 +1,71 @@
+import { TeamRole } from "../modules/members/team-role.js";
+
+/** Operations guarded by the authorization matrix (SPEC §6). */
+export enum Permission {
+  ManagePolicy = "ManagePolicy",
+  ReadPolicy = "ReadPolicy",
+  CreateImpersonationToken = "CreateImpersonationToken",
+  AuthenticateImpersonationToken = "AuthenticateImpersonationToken",
+  AuthenticateSession = "AuthenticateSession",
+  RevokeSession = "RevokeSession",
+  ReadSessions = "ReadSessions",
+  ReadAudit = "ReadAudit",
+  ManageTeamAndProjects = "ManageTeamAndProjects",
+  ReadTeamAndProjects = "ReadTeamAndProjects",
+  WriteUsers = "WriteUsers",
+  ReadUsers = "ReadUsers",
+  ManageWebhooks = "ManageWebhooks",
+  ManageSigningKeys = "ManageSigningKeys",
+}
+
+/**
+ * Who may attempt each operation. `backend` and `frontend` grants are further narrowed where the
+ * project is loaded: the backend only for its own project, the frontend only when the policy allows
+ * or with the session's own token.
+ */
+export interface Grant {
+  roles: readonly TeamRole[];
+  backend: boolean;
+  frontend: boolean;
+}
+
+const { ADMIN, DEVELOPER, SUPPORT_MANAGER, VIEWER } = TeamRole;
+const allRoles = [ADMIN, DEVELOPER, SUPPORT_MANAGER, VIEWER] as const;
+const impersonators = [ADMIN, DEVELOPER, SUPPORT_MANAGER] as const;
+
+export const authorizationMatrix: Readonly<Record<Permission, Grant>> = {
+  [Permission.ManagePolicy]: { roles: [ADMIN], backend: false, frontend: false },
+  [Permission.ReadPolicy]: { roles: allRoles, backend: true, frontend: false },
+  [Permission.CreateImpersonationToken]: { roles: impersonators, backend: false, frontend: false },
+  [Permission.AuthenticateImpersonationToken]: { roles: [], backend: true, frontend: true },
+  [Permission.AuthenticateSession]: { roles: [], backend: true, frontend: true },
+  [Permission.RevokeSession]: { roles: impersonators, backend: true, frontend: true },
+  [Permission.ReadSessions]: { roles: allRoles, backend: true, frontend: false },
+  [Permission.ReadAudit]: { roles: allRoles, backend: true, frontend: false },
+  [Permission.ManageTeamAndProjects]: { roles: [ADMIN], backend: false, frontend: false },
+  [Permission.ReadTeamAndProjects]: { roles: allRoles, backend: false, frontend: false },
+  [Permission.WriteUsers]: { roles: impersonators, backend: true, frontend: false },
+  [Permission.ReadUsers]: { roles: allRoles, backend: true, frontend: false },
+  [Permission.ManageWebhooks]: { roles: [ADMIN, DEVELOPER], backend: false, frontend: false },
+  [Permission.ManageSigningKeys]: { roles: [ADMIN], backend: false, frontend: false },
+};
+
+export type Decision = "allow" | "unauthenticated" | "forbidden";
+
+/** The pure check of the matrix: who the caller is against what the operation allows. */
+export function decide(
+  actor: { kind: string; member?: { role: TeamRole } },
+  permission: Permission,
+): Decision {
+  const grant = authorizationMatrix[permission];
+  switch (actor.kind) {
+    case "member":
+      return grant.roles.includes(actor.member!.role) ? "allow" : "forbidden";
+    case "backend":
+      return grant.backend ? "allow" : "forbidden";
+    case "frontend":
+      return grant.frontend ? "allow" : "forbidden";
+    default:
+      return "unauthenticated";
+  }
+}

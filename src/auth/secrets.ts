@@ -1,0 +1,35 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+
+/** Prefixes make leaked credentials recognisable to secret scanners. */
+export const SecretPrefix = {
+  memberApiKey: "mq_key_",
+  projectSecret: "mq_secret_",
+  publicToken: "mq_public_",
+  impersonationToken: "mq_imp_",
+  sessionToken: "mq_sess_",
+} as const;
+
+/** 256 bits of randomness, URL-safe. */
+export function randomSecret(prefix: string): string {
+  return prefix + randomBytes(32).toString("base64url");
+}
+
+/** Secrets are high-entropy, so a plain SHA-256 is enough to make the stored value useless. */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret, "utf8").digest("hex");
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, "utf8");
+  const right = Buffer.from(b, "utf8");
+  if (left.length !== right.length) {
+    // Still spend the comparison so that the length is the only thing that leaks.
+    timingSafeEqual(left, left);
+    return false;
+  }
+  return timingSafeEqual(left, right);
+}
+
+export function newId(kind: string): string {
+  return `${kind}-${randomUUID()}`;
+}

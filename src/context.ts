@@ -1,0 +1,48 @@
+import type { EntityManager, MikroORM } from "@mikro-orm/core";
+import type DataLoader from "dataloader";
+import type { Actor } from "./auth/actor.js";
+import { resolveActor, type PresentedCredentials } from "./auth/credentials.js";
+import { newId } from "./auth/secrets.js";
+import type { Services } from "./services.js";
+import type { TeamMember } from "./modules/members/team-member.entity.js";
+import { createTeamMemberLoader } from "./modules/members/team-member.loader.js";
+import type { User } from "./modules/users/user.entity.js";
+import { createUserLoader } from "./modules/users/user.loader.js";
+
+export interface Loaders {
+  user: DataLoader<string, User | null>;
+  member: DataLoader<string, TeamMember | null>;
+}
+
+/** Everything one GraphQL operation needs; made fresh for each HTTP request and each WS operation. */
+export interface RequestContext {
+  em: EntityManager;
+  actor: Actor;
+  requestId: string;
+  ipAddress: string | null;
+  userAgent: string | null;
+  services: Services;
+  loaders: Loaders;
+}
+
+export interface ContextInput {
+  credentials: PresentedCredentials;
+  ipAddress?: string | null;
+  userAgent?: string | null;
+  /** An actor already resolved (a WebSocket resolves it once at connect and re-checks it). */
+  actor?: Actor;
+}
+
+export async function createRequestContext(orm: MikroORM, services: Services, input: ContextInput): Promise<RequestContext> {
+  const em = orm.em.fork();
+  const actor = input.actor ?? (await resolveActor(em, input.credentials));
+  return {
+    em,
+    actor,
+    requestId: newId("request"),
+    ipAddress: input.ipAddress ?? null,
+    userAgent: input.userAgent ? input.userAgent.slice(0, 512) : null,
+    services,
+    loaders: { user: createUserLoader(em), member: createTeamMemberLoader(em) },
+  };
+}

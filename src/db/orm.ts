@@ -1,0 +1,84 @@
+import type { MikroORM, Options } from "@mikro-orm/core";
+import { Migrator } from "@mikro-orm/migrations";
+import { entities } from "./entities.js";
+import { postgresqlMigrations } from "../../migrations/postgresql/index.js";
+import { sqliteMigrations } from "../../migrations/sqlite/index.js";
+
+export type DatabaseKind = "sqlite" | "postgresql";
+
+export interface DatabaseTarget {
+  kind: DatabaseKind;
+  /** SQLite file path (or ":memory:"), or the PostgreSQL connection URL. */
+  location: string;
+}
+
+export interface OrmOptions {
+  databaseUrl: string;
+  /** Called with each SQL statement MikroORM runs (for statement-count tests). */
+  onQuery?: (sql: string) => void;
+  /** Run pending migrations after connecting (the default). */
+  migrate?: boolean;
+}
+
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith("sqlite:")) {
+    const location = url.slice("sqlite:".length).replace(/^\/\//, "");
+    if (!location) throw new Error(`DATABASE_URL "${url}" names no SQLite file`);
+    return { kind: "sqlite", location };
+  }
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+    return { kind: "postgresql", location: url };
+  }
+  throw new Error(`DATABASE_URL must start with "sqlite:" or "postgres://" (got "${url.split(":")[0]}:...")`);
+}
+
+/** Connects to the database DATABASE_URL names; the only place that imports a driver package. */
+export async function createOrm(options: OrmOptions): Promise<MikroORM> {
+  const target = parseDatabaseUrl(options.databaseUrl);
+  const common: Options = {
+    entities,
+    discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    extensions: [Migrator],
+    debug: options.onQuery ? ["query"] : false,
+    logger: options.onQuery ? (message: string) => options.onQuery!(message) : () => undefined,
+    colors: false,
+  };
+  let orm: MikroORM;
+  if (target.kind === "sqlite") {
+    const { MikroORM: SqliteOrm } = await import("@mikro-orm/sqlite");
+    orm = await SqliteOrm.init({
+      ...common,
+      dbName: target.location,
+      migrations: { migrationsList: sqliteMigrations, transactional: true, allOrNothing: true, snapshot: false },
+      pool: {
+        min: 1,
+        max: 1,
+        // WAL: readers never block the writer and a process crash loses nothing committed.
+        afterCreate: (conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.exec(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+            (err) => done(err, conn),
+          );
+        },
+      },
+    } as Options);
+  } else {
+    const { MikroORM: PostgresOrm } = await import("@mikro-orm/postgresql");
+    orm = await PostgresOrm.init({
+      ...common,
+      clientUrl: target.location,
+      migrations: { migrationsList: postgresqlMigrations, transactional: true, allOrNothing: true, snapshot: false },
+      pool: { min: 0, max: 10 },
+    } as Options);
+  }
+  if (options.migrate !== false) {
+    await orm.getMigrator().up();
+  }
+  return orm;
+}
+
+export function databaseKind(orm: MikroORM): DatabaseKind {
+  return orm.config.getDriver().constructor.name === "PostgreSqlDriver" ? "postgresql" : "sqlite";
+}

@@ -1,0 +1,56 @@
+import { AppError } from "../errors/app-error.js";
+import { ErrorCode } from "../errors/codes.js";
+
+function bad(message: string): AppError {
+  return new AppError(ErrorCode.BAD_USER_INPUT, message);
+}
+
+/** Trims and checks a required string's length. */
+export function requiredText(value: string | null | undefined, field: string, max: number): string {
+  const trimmed = (value ?? "").trim();
+  if (trimmed.length < 1) throw bad(`"${field}" must not be empty.`);
+  if (trimmed.length > max) throw bad(`"${field}" must be at most ${max} characters.`);
+  return trimmed;
+}
+
+export function optionalText(value: string | null | undefined, field: string, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  const trimmed = value.trim();
+  if (trimmed.length === 0) return null;
+  if (trimmed.length > max) throw bad(`"${field}" must be at most ${max} characters.`);
+  return trimmed;
+}
+
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function email(value: string | null | undefined, field = "email"): string {
+  const normalized = requiredText(value, field, 320).toLowerCase();
+  if (!emailPattern.test(normalized)) throw bad(`"${field}" must be an email address.`);
+  return normalized;
+}
+
+/** An absolute http(s) URL. */
+export function httpUrl(value: string | null | undefined, field: string): URL {
+  const text = requiredText(value, field, 2048);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad(`"${field}" must be an absolute http(s) URL.`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw bad(`"${field}" must be an http(s) URL.`);
+  if (url.username || url.password) throw bad(`"${field}" must not contain credentials.`);
+  return url;
+}
+
+export function intInRange(value: number, field: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw bad(`"${field}" must be an integer between ${min} and ${max}.`);
+  }
+  return value;
+}
+
+/** IDs are short opaque strings; anything else cannot name a row. */
+export function isPlausibleId(value: string): boolean {
+  return value.length > 0 && value.length <= 64;
+}

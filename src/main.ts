@@ -1,0 +1,26 @@
+import "reflect-metadata";
+import { loadConfig } from "./config.js";
+import { startApp } from "./server.js";
+
+const config = loadConfig();
+const app = await startApp({ config });
+console.log(`Masquerade is ready at ${config.publicUrl}/graphql (database: ${config.databaseUrl.split("://")[0]?.split(":")[0]})`);
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Received ${signal}; finishing in-flight requests...`);
+    app.close().then(
+      () => {
+        console.log("Stopped cleanly.");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error("Shutdown failed:", error);
+        process.exit(1);
+      },
+    );
+  });
+}

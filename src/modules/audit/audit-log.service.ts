@@ -1,0 +1,163 @@
+import type { EntityManager } from "@mikro-orm/core";
+import { actorId, actorType, isAuthenticated, type AuthenticatedActor } from "../../auth/actor.js";
+import type { Clock } from "../../clock.js";
+import type { RequestContext } from "../../context.js";
+import type { DatabaseKind } from "../../db/orm.js";
+import { inTransaction, type Tx } from "../../db/transaction.js";
+import { isAppError } from "../../errors/app-error.js";
+import { ErrorCode } from "../../errors/codes.js";
+import { AuditEvent } from "./audit-event.entity.js";
+import { chainHash, genesisHash } from "./audit-hash.js";
+import { AuditStatus, eventTypeFor, type AuditAction } from "./audit-status.js";
+
+/** What an audited operation knows about itself; filled in as the operation learns it. */
+export interface AuditDraft {
+  action: AuditAction;
+  projectId?: string | null;
+  userId?: string | null;
+  impersonatorId?: string | null;
+  impersonatorEmail?: string | null;
+  reason?: string | null;
+  sessionId?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+/** The request an event is recorded for. */
+export interface AuditCaller {
+  actor: AuthenticatedActor;
+  requestId: string;
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+export type InTransactionAuditListener = (tx: Tx, event: AuditEvent) => Promise<void>;
+export type CommittedAuditListener = (event: AuditEvent) => void | Promise<void>;
+
+/**
+ * The append-only audit log. Events are written in the caller's transaction, chained by hash per
+ * project, and announced to listeners only after that transaction commits.
+ */
+export class AuditLog {
+  private readonly inTransactionListeners: InTransactionAuditListener[] = [];
+  private readonly committedListeners: CommittedAuditListener[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly databaseKind: DatabaseKind,
+  ) {}
+
+  /** Work that must commit with the event (the webhook outbox). */
+  onAppend(listener: InTransactionAuditListener): void {
+    this.inTransactionListeners.push(listener);
+  }
+
+  /** Work to do once the event is committed (subscriptions, the NDJSON stream, waking workers). */
+  onCommitted(listener: CommittedAuditListener): void {
+    this.committedListeners.push(listener);
+  }
+
+  /** Appends one event inside `tx`. */
+  async append(
+    tx: Tx,
+    caller: AuditCaller,
+    draft: AuditDraft,
+    outcome: { status: AuditStatus; errorCode?: string | null },
+  ): Promise<AuditEvent> {
+    const event = new AuditEvent();
+    event.projectId = clip(draft.projectId, 64) ?? "";
+    event.action = draft.action;
+    event.status = outcome.status;
+    event.eventType = outcome.status === AuditStatus.SUCCESS ? eventTypeFor(draft.action) : null;
+    event.errorCode = outcome.errorCode ?? null;
+    event.requestId = caller.requestId;
+    event.userId = clip(draft.userId, 64);
+    event.impersonatorId = clip(draft.impersonatorId, 64);
+    event.impersonatorEmail = clip(draft.impersonatorEmail, 320);
+    event.reason = clip(draft.reason, 500);
+    event.sessionId = clip(draft.sessionId, 64);
+    event.ipAddress = caller.ipAddress;
+    event.userAgent = caller.userAgent;
+    event.actorType = actorType(caller.actor);
+    event.actorId = actorId(caller.actor);
+    event.details = draft.details ? JSON.stringify(draft.details) : null;
+    event.createdAt = this.clock.now();
+
+    const previous = await this.lastOfChain(tx.em, event.projectId);
+    event.seq = previous.seq + 1;
+    event.prevHash = previous.hash;
+    event.hash = chainHash(event.prevHash, event);
+    await tx.em.insert(event);
+
+    for (const listener of this.inTransactionListeners) await listener(tx, event);
+    tx.afterCommit(() => this.announce(event));
+    return event;
+  }
+
+  /**
+   * Runs an audited operation: `fn`'s change and its SUCCESS event commit in one transaction; if
+   * `fn` throws, that transaction rolls back and a FAILURE event is written in a transaction of its
+   * own. Either way the call leaves exactly one event of its own.
+   */
+  async run<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: Tx, draft: AuditDraft) => Promise<T>): Promise<T> {
+    const caller = callerOf(ctx);
+    try {
+      return await inTransaction(ctx.em, async (tx) => {
+        const result = await fn(tx, draft);
+        await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
+        return result;
+      });
+    } catch (error) {
+      const code = isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
+      await this.recordFailure(ctx, draft, code);
+      throw error;
+    }
+  }
+
+  /** Writes a FAILURE event in its own transaction (used for denied and failed calls). */
+  async recordFailure(ctx: RequestContext, draft: AuditDraft, errorCode: string): Promise<void> {
+    if (!isAuthenticated(ctx.actor)) return;
+    const caller = callerOf(ctx);
+    try {
+      await inTransaction(ctx.em, (tx) => this.append(tx, caller, draft, { status: AuditStatus.FAILURE, errorCode }));
+    } catch (error) {
+      console.error("failed to record a failure audit event:", error instanceof Error ? error.message : error);
+    }
+  }
+
+  private async lastOfChain(em: EntityManager, projectId: string): Promise<{ seq: number; hash: string }> {
+    const connection = em.getConnection();
+    if (this.databaseKind === "postgresql") {
+      // Serialises writers of one project's chain across connections and instances.
+      await connection.execute("select pg_advisory_xact_lock(hashtext(?))", [`audit:${projectId}`], "run", em.getTransactionContext());
+    }
+    const rows = await connection.execute<Array<{ seq: number; hash: string }>>(
+      "select seq, hash from audit_events where project_id = ? order by seq desc limit 1",
+      [projectId],
+      "all",
+      em.getTransactionContext(),
+    );
+    const last = rows[0];
+    return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: genesisHash };
+  }
+
+  private async announce(event: AuditEvent): Promise<void> {
+    for (const listener of this.committedListeners) {
+      try {
+        await listener(event);
+      } catch (error) {
+        console.error("audit listener failed:", error instanceof Error ? error.message : error);
+      }
+    }
+  }
+}
+
+export function callerOf(ctx: RequestContext): AuditCaller {
+  if (!isAuthenticated(ctx.actor)) throw new Error("audited call without an authenticated actor");
+  return { actor: ctx.actor, requestId: ctx.requestId, ipAddress: ctx.ipAddress, userAgent: ctx.userAgent };
+}
+
+/** Arguments echoed into an event are untrusted: keep them within their column sizes. */
+function clip(value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  return value.length > max ? value.slice(0, max) : value;
+}

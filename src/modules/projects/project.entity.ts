@@ -1,0 +1,39 @@
+import { Entity, OptionalProps, PrimaryKey, Property } from "@mikro-orm/core";
+import { Field, ID, ObjectType } from "type-graphql";
+import { newId } from "../../auth/secrets.js";
+
+@ObjectType({ description: "A company application whose end users may be impersonated." })
+@Entity({ tableName: "projects" })
+export class Project {
+  [OptionalProps]?: "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds";
+
+  @Field(() => ID)
+  @PrimaryKey({ type: "string", length: 64 })
+  id: string = newId("project");
+
+  @Field(() => String)
+  @Property({ type: "string", length: 200 })
+  name!: string;
+
+  @Field(() => String, { description: "Where launchUrl sends the impersonator's browser." })
+  @Property({ type: "string", length: 2048 })
+  loginRedirectUrl!: string;
+
+  @Property({ type: "string", length: 64, unique: true })
+  secretHash!: string;
+
+  @Property({ type: "string", length: 64, unique: true })
+  publicTokenHash!: string;
+
+  @Property({ type: "boolean" })
+  allowImpersonation: boolean = false;
+
+  @Property({ type: "boolean" })
+  allowFrontendAuthentication: boolean = false;
+
+  @Property({ type: "integer" })
+  tokenTtlSeconds: number = 300;
+
+  @Property({ type: "datetime" })
+  createdAt!: Date;
+}

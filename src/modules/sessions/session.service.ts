@@ -1,0 +1,204 @@
+import type { EntityManager } from "@mikro-orm/core";
+import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import type { SessionJwt } from "../../auth/session-jwt.js";
+import type { Clock } from "../../clock.js";
+import type { RequestContext } from "../../context.js";
+import type { Tx } from "../../db/transaction.js";
+import { AppError } from "../../errors/app-error.js";
+import { ErrorCode } from "../../errors/codes.js";
+import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
+import { isPlausibleId } from "../../graphql/validation.js";
+import { AuditAction } from "../audit/audit-status.js";
+import type { AuditCaller, AuditLog } from "../audit/audit-log.service.js";
+import { AuditStatus } from "../audit/audit-status.js";
+import { sessionDurationMinutes } from "../policy/policy.types.js";
+import type { ProjectService } from "../projects/project.service.js";
+import type { ImpersonationToken } from "../tokens/impersonation-token.entity.js";
+import type { User } from "../users/user.entity.js";
+import { Session } from "./session.entity.js";
+
+const maxCredentialLength = 4096;
+
+export interface SessionLocator {
+  sessionId?: string | null;
+  sessionToken?: string | null;
+  sessionJwt?: string | null;
+}
+
+export interface AuthenticatedSession {
+  session: Session;
+  user: User;
+  sessionJwt: string;
+}
+
+export class SessionService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly audit: AuditLog,
+    private readonly projects: ProjectService,
+    private readonly jwt: SessionJwt,
+  ) {}
+
+  /** Starts the one-hour session a token was exchanged for. */
+  async start(em: EntityManager, token: ImpersonationToken, now: Date): Promise<{ session: Session; sessionToken: string }> {
+    const sessionToken = randomSecret(SecretPrefix.sessionToken);
+    const session = new Session();
+    session.projectId = token.projectId;
+    session.userId = token.userId;
+    session.impersonatorId = token.impersonatorId;
+    session.impersonatorEmail = token.impersonatorEmail;
+    session.tokenHash = hashSecret(sessionToken);
+    session.impersonationTokenId = token.id;
+    session.startedAt = now;
+    session.lastAccessedAt = now;
+    session.expiresAt = new Date(now.getTime() + sessionDurationMinutes * 60_000);
+    await em.insert(session);
+    return { session, sessionToken };
+  }
+
+  /**
+   * Checks a session by its token or JWT and returns it with a fresh JWT. The session's expiry never
+   * moves: an impersonated session cannot be extended.
+   */
+  async authenticate(ctx: RequestContext, args: SessionLocator & { sessionDurationMinutes?: number | null }): Promise<AuthenticatedSession> {
+    if (args.sessionDurationMinutes !== null && args.sessionDurationMinutes !== undefined) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, "Impersonated sessions cannot be extended.");
+    }
+    if (args.sessionId) throw new AppError(ErrorCode.BAD_USER_INPUT, "Authenticate with sessionToken or sessionJwt.");
+    const session = await this.locate(ctx, args);
+    const now = this.clock.now();
+    this.assertActive(session, now);
+    await ctx.em.nativeUpdate(Session, { id: session.id }, { lastAccessedAt: now });
+    session.lastAccessedAt = now;
+    const user = await ctx.loaders.user.load(session.userId);
+    if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
+    return { session, user, sessionJwt: await this.sign(session) };
+  }
+
+  /**
+   * Revokes a session. Revoking an already revoked session succeeds and changes nothing; its audit
+   * event records the no-op. The frontend may revoke only with the session's own token or JWT.
+   */
+  async revoke(ctx: RequestContext, args: SessionLocator): Promise<Session> {
+    const draft = { action: AuditAction.RevokeSession, projectId: ctx.actor.kind === "member" ? null : actorProject(ctx) };
+    return this.audit.run(ctx, draft, async (tx, draft) => {
+      if (ctx.actor.kind === "frontend" && args.sessionId) {
+        throw new AppError(ErrorCode.FORBIDDEN, "The frontend may revoke a session only with its sessionToken or sessionJwt.");
+      }
+      const session = await this.locate({ ...ctx, em: tx.em }, args);
+      Object.assign(draft, {
+        projectId: session.projectId,
+        userId: session.userId,
+        impersonatorId: session.impersonatorId,
+        impersonatorEmail: session.impersonatorEmail,
+        sessionId: session.id,
+      });
+      if (session.revokedAt) {
+        draft.details = { noop: true, reason: "already revoked" };
+        return session;
+      }
+      const now = this.clock.now();
+      await tx.em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: now });
+      session.revokedAt = now;
+      return session;
+    });
+  }
+
+  /**
+   * Revokes every active session matching `filter` inside `tx`, one SUCCESS RevokeSession event
+   * each (the kill switches: policy off, member disabled or demoted). Returns how many.
+   */
+  async revokeActive(tx: Tx, caller: AuditCaller, filter: { projectId: string } | { impersonatorId: string }, cause: string): Promise<number> {
+    const now = this.clock.now();
+    const active = await tx.em.find(Session, { ...filter, revokedAt: null, expiresAt: { $gt: now } });
+    if (active.length === 0) return 0;
+    await tx.em.nativeUpdate(Session, { id: { $in: active.map((s) => s.id) }, revokedAt: null }, { revokedAt: now });
+    for (const session of active) {
+      session.revokedAt = now;
+      await this.audit.append(
+        tx,
+        caller,
+        {
+          action: AuditAction.RevokeSession,
+          projectId: session.projectId,
+          userId: session.userId,
+          impersonatorId: session.impersonatorId,
+          impersonatorEmail: session.impersonatorEmail,
+          sessionId: session.id,
+          details: { cause },
+        },
+        { status: AuditStatus.SUCCESS },
+      );
+    }
+    return active.length;
+  }
+
+  /** Impersonation sessions of a project, newest first. */
+  async list(
+    ctx: RequestContext,
+    args: { projectId: string; userId?: string | null; impersonatorId?: string | null; activeOnly?: boolean | null; first?: number | null; after?: string | null },
+  ): Promise<Connection<Session>> {
+    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after, ["number", "string"]);
+    const where: Record<string, unknown>[] = [{ projectId: project.id }];
+    if (args.userId) where.push({ userId: args.userId });
+    if (args.impersonatorId) where.push({ impersonatorId: args.impersonatorId });
+    if (args.activeOnly) where.push({ revokedAt: null, expiresAt: { $gt: this.clock.now() } });
+    if (after) {
+      const [startedAt, id] = after as [number, string];
+      where.push({ $or: [{ startedAt: { $lt: new Date(startedAt) } }, { startedAt: new Date(startedAt), id: { $lt: id } }] });
+    }
+    const rows = await ctx.em.find(Session, { $and: where }, { orderBy: { startedAt: "desc", id: "desc" }, limit: limit + 1 });
+    return toConnection(rows, limit, (session) => encodeCursor([session.startedAt.getTime(), session.id]));
+  }
+
+  private sign(session: Session): Promise<string> {
+    return this.jwt.sign({
+      projectId: session.projectId,
+      userId: session.userId,
+      sessionId: session.id,
+      impersonatorId: session.impersonatorId,
+      impersonatorEmail: session.impersonatorEmail,
+      sessionExpiresAt: session.expiresAt,
+    });
+  }
+
+  /**
+   * Finds the session exactly one locator names, as the caller may see it: a backend or frontend
+   * sees only its own project's sessions (SESSION_NOT_FOUND otherwise, never a hint it exists).
+   */
+  private async locate(ctx: RequestContext, args: SessionLocator): Promise<Session> {
+    const given = [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined);
+    if (given.length !== 1) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionId, sessionToken or sessionJwt.");
+    }
+    let session: Session | null = null;
+    if (typeof args.sessionId === "string") {
+      session = isPlausibleId(args.sessionId) ? await ctx.em.findOne(Session, { id: args.sessionId }) : null;
+    } else if (typeof args.sessionToken === "string") {
+      session = args.sessionToken.length <= maxCredentialLength ? await ctx.em.findOne(Session, { tokenHash: hashSecret(args.sessionToken) }) : null;
+    } else if (typeof args.sessionJwt === "string" && args.sessionJwt.length <= maxCredentialLength) {
+      const claims = await this.jwt.verifySignature(args.sessionJwt);
+      if (claims) {
+        session = await ctx.em.findOne(Session, { id: claims.sid });
+        const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+        if (session && (!audience.includes(session.projectId) || claims.sub !== session.userId)) session = null;
+      }
+    }
+    const callerProject = actorProject(ctx);
+    if (!session || (callerProject !== null && session.projectId !== callerProject)) {
+      throw new AppError(ErrorCode.SESSION_NOT_FOUND);
+    }
+    return session;
+  }
+
+  private assertActive(session: Session, now: Date): void {
+    if (session.revokedAt) throw new AppError(ErrorCode.SESSION_REVOKED);
+    if (session.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.SESSION_EXPIRED);
+  }
+}
+
+function actorProject(ctx: RequestContext): string | null {
+  return ctx.actor.kind === "backend" || ctx.actor.kind === "frontend" ? ctx.actor.project.id : null;
+}

@@ -1,0 +1,121 @@
+import type { EntityManager, MikroORM } from "@mikro-orm/core";
+import { randomUUID } from "node:crypto";
+import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from "jose";
+import type { Clock } from "../../clock.js";
+import { SigningKey } from "./signing-key.entity.js";
+
+export const signingAlgorithm = "ES256";
+
+/**
+ * How long a retired key stays published and accepted: the longest a session it may have signed
+ * for can live (60 minutes), plus margin.
+ */
+export const retiredKeyGraceMs = 65 * 60 * 1000;
+
+interface LoadedKey {
+  kid: string;
+  publicJwk: JWK;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey | null;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+/**
+ * Session-JWT keys, kept in the database so every instance signs and verifies with the same set.
+ * Keys are cached in memory; an unknown `kid` triggers one reload (another instance may have rotated).
+ */
+export class SigningKeyService {
+  private keys = new Map<string, LoadedKey>();
+  private active: LoadedKey | null = null;
+  private lastReload = 0;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Loads the keys, creating the first one if the database has none. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (!this.active) {
+      await this.createKey(this.orm.em.fork());
+      await this.reload();
+    }
+  }
+
+  /** Makes a new key the signer; the previous ones keep verifying for the grace period. */
+  async rotate(em: EntityManager): Promise<string> {
+    const now = this.clock.now();
+    const kid = await em.transactional(async (tx) => {
+      await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: now });
+      return this.createKey(tx);
+    });
+    await this.reload();
+    return kid;
+  }
+
+  async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
+    if (!this.active?.privateKey) await this.reload();
+    if (!this.active?.privateKey) throw new Error("no active signing key");
+    return { kid: this.active.kid, key: this.active.privateKey };
+  }
+
+  /** The public key for a `kid`, or null when it is unknown or past its grace period. */
+  async verificationKey(kid: string): Promise<CryptoKey | null> {
+    let key = this.keys.get(kid);
+    if (!key && Date.now() - this.lastReload > 1000) {
+      await this.reload();
+      key = this.keys.get(kid);
+    }
+    if (!key || !this.isPublished(key)) return null;
+    return key.publicKey;
+  }
+
+  /** The JWKS document served at /.well-known/jwks.json. */
+  jwks(): { keys: JWK[] } {
+    return {
+      keys: [...this.keys.values()]
+        .filter((key) => this.isPublished(key))
+        .map((key) => ({ ...key.publicJwk, kid: key.kid, alg: signingAlgorithm, use: "sig" })),
+    };
+  }
+
+  private isPublished(key: LoadedKey): boolean {
+    return key.retiredAt === null || key.retiredAt.getTime() + retiredKeyGraceMs > this.clock.now().getTime();
+  }
+
+  private async createKey(em: EntityManager): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(signingAlgorithm, { extractable: true });
+    const key = new SigningKey();
+    key.kid = randomUUID();
+    key.alg = signingAlgorithm;
+    key.publicJwk = JSON.stringify(await exportJWK(publicKey));
+    key.privateJwk = JSON.stringify(await exportJWK(privateKey));
+    key.createdAt = this.clock.now();
+    await em.insert(key);
+    return key.kid;
+  }
+
+  private async reload(): Promise<void> {
+    const rows = await this.orm.em.fork().find(SigningKey, {}, { orderBy: { createdAt: "asc" } });
+    const keys = new Map<string, LoadedKey>();
+    let active: LoadedKey | null = null;
+    for (const row of rows) {
+      const publicJwk = JSON.parse(row.publicJwk) as JWK;
+      const loaded: LoadedKey = {
+        kid: row.kid,
+        publicJwk,
+        publicKey: (await importJWK(publicJwk, row.alg)) as CryptoKey,
+        privateKey: row.retiredAt === null ? ((await importJWK(JSON.parse(row.privateJwk) as JWK, row.alg)) as CryptoKey) : null,
+        createdAt: row.createdAt,
+        retiredAt: row.retiredAt,
+      };
+      keys.set(row.kid, loaded);
+      if (row.retiredAt === null) active = loaded;
+    }
+    this.keys = keys;
+    this.active = active;
+    this.lastReload = Date.now();
+  }
+}

@@ -1,0 +1,135 @@
+import type { EntityManager } from "@mikro-orm/core";
+import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import type { SessionJwt } from "../../auth/session-jwt.js";
+import type { Clock } from "../../clock.js";
+import type { RequestContext } from "../../context.js";
+import { AppError } from "../../errors/app-error.js";
+import { ErrorCode } from "../../errors/codes.js";
+import { isPlausibleId, requiredText } from "../../graphql/validation.js";
+import { AuditAction } from "../audit/audit-status.js";
+import type { AuditLog } from "../audit/audit-log.service.js";
+import { TeamMember } from "../members/team-member.entity.js";
+import { canImpersonate } from "../members/team-role.js";
+import { Project } from "../projects/project.entity.js";
+import type { ProjectService } from "../projects/project.service.js";
+import type { SessionService } from "../sessions/session.service.js";
+import { User } from "../users/user.entity.js";
+import { ImpersonationToken } from "./impersonation-token.entity.js";
+import type { AuthenticateImpersonationTokenPayload, CreateImpersonationTokenPayload } from "./token.types.js";
+
+const maxTokenLength = 256;
+
+export class TokenService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly audit: AuditLog,
+    private readonly projects: ProjectService,
+    private readonly sessions: SessionService,
+    private readonly jwt: SessionJwt,
+  ) {}
+
+  /**
+   * Issues a single-use token for impersonating `userId`, valid for the policy's TTL. Only for
+   * members whose role may impersonate (the authChecker), in a project whose policy allows it.
+   */
+  async create(ctx: RequestContext, input: { projectId: string; userId: string; reason: string }): Promise<CreateImpersonationTokenPayload> {
+    if (ctx.actor.kind !== "member") throw new AppError(ErrorCode.FORBIDDEN);
+    const member = ctx.actor.member;
+    const draft = {
+      action: AuditAction.CreateImpersonationToken,
+      projectId: input.projectId,
+      userId: input.userId,
+      impersonatorId: member.id,
+      impersonatorEmail: member.email,
+      reason: typeof input.reason === "string" ? input.reason.trim().slice(0, 500) || null : null,
+    };
+    return this.audit.run(ctx, draft, async (tx) => {
+      const reason = requiredText(input.reason, "reason", 500);
+      const project = await this.projects.requireForActor(tx.em, ctx.actor, input.projectId);
+      if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
+      const user = isPlausibleId(input.userId) ? await tx.em.findOne(User, { id: input.userId, projectId: project.id }) : null;
+      if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
+
+      const now = this.clock.now();
+      const token = randomSecret(SecretPrefix.impersonationToken);
+      const row = new ImpersonationToken();
+      row.projectId = project.id;
+      row.userId = user.id;
+      row.impersonatorId = member.id;
+      row.impersonatorEmail = member.email;
+      row.reason = reason;
+      row.tokenHash = hashSecret(token);
+      row.createdAt = now;
+      row.expiresAt = new Date(now.getTime() + project.tokenTtlSeconds * 1000);
+      await tx.em.insert(row);
+
+      const launchUrl = new URL(project.loginRedirectUrl);
+      launchUrl.searchParams.set("token_type", "impersonation");
+      launchUrl.searchParams.set("token", token);
+      return { token, expiresAt: row.expiresAt, launchUrl: launchUrl.toString() };
+    });
+  }
+
+  /**
+   * Exchanges a token for a session. In one transaction: re-checks the policy and the impersonator,
+   * marks the token used with a conditional UPDATE (its affected-row count picks the one winner
+   * among concurrent callers), creates the session and writes the audit event.
+   */
+  async authenticate(ctx: RequestContext, token: string): Promise<AuthenticateImpersonationTokenPayload> {
+    if (ctx.actor.kind !== "backend" && ctx.actor.kind !== "frontend") throw new AppError(ErrorCode.FORBIDDEN);
+    const actor = ctx.actor;
+    const draft = { action: AuditAction.AuthenticateImpersonationToken, projectId: actor.project.id };
+    return this.audit.run(ctx, draft, async (tx, draft) => {
+      const row =
+        typeof token === "string" && token.length <= maxTokenLength
+          ? await tx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) })
+          : null;
+      if (!row || row.projectId !== actor.project.id) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
+      Object.assign(draft, {
+        userId: row.userId,
+        impersonatorId: row.impersonatorId,
+        impersonatorEmail: row.impersonatorEmail,
+        reason: row.reason,
+      });
+
+      const project = await tx.em.findOneOrFail(Project, { id: row.projectId });
+      if (actor.kind === "frontend" && !project.allowFrontendAuthentication) {
+        throw new AppError(ErrorCode.FRONTEND_AUTHENTICATION_DISABLED);
+      }
+      if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
+      if (row.usedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
+      const now = this.clock.now();
+      if (row.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_EXPIRED);
+      const impersonator = await tx.em.findOne(TeamMember, { id: row.impersonatorId });
+      if (!impersonator || impersonator.disabled || !canImpersonate(impersonator.role)) {
+        throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
+      }
+      if (row.voidedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
+
+      const won = await tx.em.nativeUpdate(
+        ImpersonationToken,
+        { id: row.id, usedAt: null, voidedAt: null, expiresAt: { $gt: now } },
+        { usedAt: now },
+      );
+      if (won !== 1) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
+
+      const user = await tx.em.findOneOrFail(User, { id: row.userId });
+      const { session, sessionToken } = await this.sessions.start(tx.em, row, now);
+      draft.sessionId = session.id;
+      const sessionJwt = await this.jwt.sign({
+        projectId: session.projectId,
+        userId: session.userId,
+        sessionId: session.id,
+        impersonatorId: session.impersonatorId,
+        impersonatorEmail: session.impersonatorEmail,
+        sessionExpiresAt: session.expiresAt,
+      });
+      return { requestId: ctx.requestId, userId: user.id, user, sessionToken, sessionJwt, session };
+    });
+  }
+
+  /** Voids every unused, unexpired token matching `filter`; returns how many. */
+  async voidOutstanding(em: EntityManager, filter: { projectId: string } | { impersonatorId: string }, now: Date): Promise<number> {
+    return em.nativeUpdate(ImpersonationToken, { ...filter, usedAt: null, voidedAt: null, expiresAt: { $gt: now } }, { voidedAt: now });
+  }
+}

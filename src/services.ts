@@ -1,0 +1,49 @@
+import type { MikroORM } from "@mikro-orm/core";
+import { SessionJwt } from "./auth/session-jwt.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { databaseKind } from "./db/orm.js";
+import { AuditLog } from "./modules/audit/audit-log.service.js";
+import { toAuditEventMessage } from "./modules/audit/audit-message.js";
+import { TeamMemberService } from "./modules/members/team-member.service.js";
+import { PolicyService } from "./modules/policy/policy.service.js";
+import { ProjectService } from "./modules/projects/project.service.js";
+import { SessionService } from "./modules/sessions/session.service.js";
+import { SigningKeyService } from "./modules/signing-keys/signing-key.service.js";
+import { TokenService } from "./modules/tokens/token.service.js";
+import { UserService } from "./modules/users/user.service.js";
+import type { AppPubSub } from "./pubsub/pubsub.js";
+import { Topic } from "./pubsub/topics.js";
+
+/** The application's singletons; each request reaches them through its context. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  orm: MikroORM;
+  pubsub: AppPubSub;
+  audit: AuditLog;
+  signingKeys: SigningKeyService;
+  jwt: SessionJwt;
+  projects: ProjectService;
+  members: TeamMemberService;
+  users: UserService;
+  policy: PolicyService;
+  tokens: TokenService;
+  sessions: SessionService;
+}
+
+export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub }): Promise<Services> {
+  const { orm, clock, config, pubsub } = deps;
+  const audit = new AuditLog(clock, databaseKind(orm));
+  audit.onCommitted((event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)));
+  const signingKeys = new SigningKeyService(orm, clock);
+  await signingKeys.init();
+  const jwt = new SessionJwt(signingKeys, clock, config.publicUrl);
+  const projects = new ProjectService(clock);
+  const sessions = new SessionService(clock, audit, projects, jwt);
+  const tokens = new TokenService(clock, audit, projects, sessions, jwt);
+  const policy = new PolicyService(clock, audit, projects, sessions, tokens);
+  const members = new TeamMemberService(clock, sessions, tokens);
+  const users = new UserService(clock, projects);
+  return { config, clock, orm, pubsub, audit, signingKeys, jwt, projects, members, users, policy, tokens, sessions };
+}
