@@ -12,6 +12,10 @@ export interface Config {
   /** Allow webhook URLs on loopback/private addresses even in production. */
   webhookAllowPrivateUrls: boolean;
   logLevel: "silent" | "info";
+  /** Failed credentials or token guesses one client may make in a burst before RATE_LIMITED. */
+  failureBurst: number;
+  /** How fast that allowance comes back, per second. */
+  failureRefillPerSecond: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -27,6 +31,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditLogFile: env.AUDIT_LOG_FILE || undefined,
     webhookAllowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true" || !production,
     logLevel: env.LOG_LEVEL === "silent" ? "silent" : "info",
+    failureBurst: Number(env.RATE_LIMIT_FAILURE_BURST ?? 100),
+    failureRefillPerSecond: Number(env.RATE_LIMIT_FAILURE_REFILL_PER_SECOND ?? 1),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { MikroORM } from "@mikro-orm/core";
+import { FailureLimiter } from "./auth/failure-limiter.js";
 import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -30,6 +31,8 @@ export interface Services {
   policy: PolicyService;
   tokens: TokenService;
   sessions: SessionService;
+  /** Counts failed credentials and token guesses (RATE_LIMITED once a key has spent its burst). */
+  failures: FailureLimiter;
 }
 
 export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub }): Promise<Services> {
@@ -39,11 +42,12 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const signingKeys = new SigningKeyService(orm, clock);
   await signingKeys.init();
   const jwt = new SessionJwt(signingKeys, clock, config.publicUrl);
+  const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
   const projects = new ProjectService(clock);
   const sessions = new SessionService(clock, audit, projects, jwt);
-  const tokens = new TokenService(clock, audit, projects, sessions, jwt);
+  const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens);
   const members = new TeamMemberService(clock, sessions, tokens);
   const users = new UserService(clock, projects);
-  return { config, clock, orm, pubsub, audit, signingKeys, jwt, projects, members, users, policy, tokens, sessions };
+  return { config, clock, orm, pubsub, audit, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures };
 }

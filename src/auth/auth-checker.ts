@@ -12,7 +12,14 @@ import { decide, type Permission } from "./permissions.js";
 export const authChecker: AuthCheckerFn<RequestContext, Permission> = async ({ context, args, info }, permissions) => {
   const decisions = permissions.map((permission) => decide(context.actor, permission));
   if (decisions.includes("allow")) return true;
-  if (decisions.includes("unauthenticated")) throw new AppError(ErrorCode.UNAUTHENTICATED);
+  if (decisions.includes("unauthenticated")) {
+    if (context.actor.kind === "invalid") {
+      const key = `credential:${context.ipAddress ?? "unknown"}`;
+      if (context.services.failures.isLimited(key)) throw new AppError(ErrorCode.RATE_LIMITED);
+      context.services.failures.recordFailure(key);
+    }
+    throw new AppError(ErrorCode.UNAUTHENTICATED);
+  }
   if (info.parentType.name === "Mutation") {
     const draft = await deniedCallDraft(context, info.fieldName, args);
     if (draft) await context.services.audit.recordFailure(context, draft, ErrorCode.FORBIDDEN);

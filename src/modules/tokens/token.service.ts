@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/core";
 import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import type { FailureLimiter } from "../../auth/failure-limiter.js";
 import type { SessionJwt } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
@@ -26,6 +27,7 @@ export class TokenService {
     private readonly projects: ProjectService,
     private readonly sessions: SessionService,
     private readonly jwt: SessionJwt,
+    private readonly failures: FailureLimiter,
   ) {}
 
   /**
@@ -79,12 +81,17 @@ export class TokenService {
     if (ctx.actor.kind !== "backend" && ctx.actor.kind !== "frontend") throw new AppError(ErrorCode.FORBIDDEN);
     const actor = ctx.actor;
     const draft = { action: AuditAction.AuthenticateImpersonationToken, projectId: actor.project.id };
+    const guessKey = `token:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
     return this.audit.run(ctx, draft, async (tx, draft) => {
+      if (this.failures.isLimited(guessKey)) throw new AppError(ErrorCode.RATE_LIMITED, "Too many unknown tokens; retry later.");
       const row =
         typeof token === "string" && token.length <= maxTokenLength
           ? await tx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) })
           : null;
-      if (!row || row.projectId !== actor.project.id) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
+      if (!row || row.projectId !== actor.project.id) {
+        this.failures.recordFailure(guessKey);
+        throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
+      }
       Object.assign(draft, {
         userId: row.userId,
         impersonatorId: row.impersonatorId,
