@@ -1,0 +1,102 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { anonymous, gql } from "./harness/client.js";
+import { createWorld, type World } from "./harness/fixtures.js";
+import { startTestApp, type TestApp } from "./harness/test-app.js";
+
+describe("outside production", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it("serves liveness, the JWKS and Apollo Sandbox", async () => {
+    const health = await fetch(`${t.baseUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+    const jwks = (await (await fetch(`${t.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, string>> };
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    const sandbox = await fetch(t.url, { headers: { accept: "text/html" } });
+    expect(sandbox.status).toBe(200);
+    expect(await sandbox.text()).toMatch(/sandbox/i);
+  });
+
+  it("allows introspection", async () => {
+    const result = await gql(t.url, anonymous, "{ __schema { queryType { name } } }");
+    expect(result.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+  });
+
+  it("refuses operations nested deeper than the limit", async () => {
+    const deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
+    const result = await gql(t.url, anonymous, deep);
+    expect(result.errors?.[0]?.message).toMatch(/nested deeper/);
+  });
+
+  it("answers unknown paths with 404", async () => {
+    expect((await fetch(`${t.baseUrl}/nope`)).status).toBe(404);
+  });
+});
+
+describe("in production (NODE_ENV=production)", () => {
+  let t: TestApp;
+  let world: World;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { NODE_ENV: "production" } });
+    world = await createWorld(t);
+  });
+  afterAll(async () => t?.close());
+
+  it("turns introspection off", async () => {
+    const result = await gql(t.url, world.admin.credential, "{ __schema { queryType { name } } }");
+    expect(result.data ?? null).toBeNull();
+    expect(result.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+
+  it("serves no landing page", async () => {
+    const page = await fetch(t.url, { headers: { accept: "text/html" } });
+    expect(await page.text()).not.toMatch(/sandbox/i);
+  });
+
+  it("does not suggest field names", async () => {
+    const result = await gql(t.url, world.admin.credential, "{ impersonationPolicyy(projectId: \"x\") { projectId } }");
+    expect(result.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+});
+
+describe("shutdown", () => {
+  it("lets an in-flight request finish, then refuses new connections", async () => {
+    const t = await startTestApp();
+    const world = await createWorld(t);
+    const body = JSON.stringify({
+      query: `query($p: ID!) { impersonationPolicy(projectId: $p) { allowImpersonation } }`,
+      variables: { p: world.projectId },
+    });
+    const port = new URL(t.url).port;
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${world.admin.apiKey}` } },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk) => (text += chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on("error", reject);
+      // Half the body now: the request is in flight on the server when close() begins.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        closing = t.close();
+        setTimeout(() => req.end(body.slice(10)), 50);
+      }, 50);
+    });
+    let closing: Promise<void> | undefined;
+    const result = await response;
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.text)).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });
+    await closing;
+    await expect(fetch(`${t.baseUrl}/healthz`)).rejects.toThrow();
+  });
+});
