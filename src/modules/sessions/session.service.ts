@@ -1,6 +1,6 @@
 import type { EntityManager } from "@mikro-orm/core";
 import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
-import type { SessionJwt } from "../../auth/session-jwt.js";
+import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
 import type { Tx } from "../../db/transaction.js";
@@ -65,7 +65,8 @@ export class SessionService {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Impersonated sessions cannot be extended.");
     }
     if (args.sessionId) throw new AppError(ErrorCode.BAD_USER_INPUT, "Authenticate with sessionToken or sessionJwt.");
-    const session = await this.locate(ctx, args);
+    const claims = await this.verifiedClaims(args);
+    const session = await this.locate(ctx.em, ctx, args, claims);
     const now = this.clock.now();
     this.assertActive(session, now);
     await ctx.em.nativeUpdate(Session, { id: session.id }, { lastAccessedAt: now });
@@ -81,11 +82,14 @@ export class SessionService {
    */
   async revoke(ctx: RequestContext, args: SessionLocator): Promise<Session> {
     const draft = { action: AuditAction.RevokeSession, projectId: ctx.actor.kind === "member" ? null : actorProject(ctx) };
+    // Verified before the transaction opens: an unknown kid may reload keys, which must not wait on
+    // the connection the transaction holds (SQLite has one).
+    const claims = await this.verifiedClaims(args);
     return this.audit.run(ctx, draft, async (tx, draft) => {
       if (ctx.actor.kind === "frontend" && args.sessionId) {
         throw new AppError(ErrorCode.FORBIDDEN, "The frontend may revoke a session only with its sessionToken or sessionJwt.");
       }
-      const session = await this.locate({ ...ctx, em: tx.em }, args);
+      const session = await this.locate(tx.em, ctx, args, claims);
       Object.assign(draft, {
         projectId: session.projectId,
         userId: session.userId,
@@ -164,27 +168,30 @@ export class SessionService {
     });
   }
 
+  private async verifiedClaims(args: SessionLocator): Promise<SessionJwtClaims | null> {
+    if (typeof args.sessionJwt !== "string" || args.sessionJwt.length > maxCredentialLength) return null;
+    return this.jwt.verifySignature(args.sessionJwt);
+  }
+
   /**
    * Finds the session exactly one locator names, as the caller may see it: a backend or frontend
    * sees only its own project's sessions (SESSION_NOT_FOUND otherwise, never a hint it exists).
+   * A JWT locator must come with its already verified claims.
    */
-  private async locate(ctx: RequestContext, args: SessionLocator): Promise<Session> {
+  private async locate(em: EntityManager, ctx: RequestContext, args: SessionLocator, claims: SessionJwtClaims | null): Promise<Session> {
     const given = [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined);
     if (given.length !== 1) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionId, sessionToken or sessionJwt.");
     }
     let session: Session | null = null;
     if (typeof args.sessionId === "string") {
-      session = isPlausibleId(args.sessionId) ? await ctx.em.findOne(Session, { id: args.sessionId }) : null;
+      session = isPlausibleId(args.sessionId) ? await em.findOne(Session, { id: args.sessionId }) : null;
     } else if (typeof args.sessionToken === "string") {
-      session = args.sessionToken.length <= maxCredentialLength ? await ctx.em.findOne(Session, { tokenHash: hashSecret(args.sessionToken) }) : null;
-    } else if (typeof args.sessionJwt === "string" && args.sessionJwt.length <= maxCredentialLength) {
-      const claims = await this.jwt.verifySignature(args.sessionJwt);
-      if (claims) {
-        session = await ctx.em.findOne(Session, { id: claims.sid });
-        const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-        if (session && (!audience.includes(session.projectId) || claims.sub !== session.userId)) session = null;
-      }
+      session = args.sessionToken.length <= maxCredentialLength ? await em.findOne(Session, { tokenHash: hashSecret(args.sessionToken) }) : null;
+    } else if (claims) {
+      session = await em.findOne(Session, { id: claims.sid });
+      const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (session && (!audience.includes(session.projectId) || claims.sub !== session.userId)) session = null;
     }
     const callerProject = actorProject(ctx);
     if (!session || (callerProject !== null && session.projectId !== callerProject)) {

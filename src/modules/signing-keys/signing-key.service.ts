@@ -55,8 +55,8 @@ export class SigningKeyService {
     return kid;
   }
 
+  /** Never touches the database (it is called inside transactions). */
   async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
-    if (!this.active?.privateKey) await this.reload();
     if (!this.active?.privateKey) throw new Error("no active signing key");
     return { kid: this.active.kid, key: this.active.privateKey };
   }
