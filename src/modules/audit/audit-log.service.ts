@@ -102,7 +102,11 @@ export class AuditLog {
     const caller = callerOf(ctx);
     try {
       return await inTransaction(ctx.em, async (tx) => {
+        // The chain lock comes before any row lock the operation takes, so lock order is the same
+        // in every audited transaction (no deadlock between a chain writer and a row writer).
+        if (draft.projectId) await this.lockChain(tx.em, clip(draft.projectId, 64)!);
         const result = await fn(tx, draft);
+        await tx.em.flush();
         await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
         return result;
       });
@@ -124,12 +128,18 @@ export class AuditLog {
     }
   }
 
+  /**
+   * Serialises writers of one project's chain across connections and instances (PostgreSQL). Take
+   * it before the first row lock of a transaction; taking it again later is free.
+   */
+  async lockChain(em: EntityManager, projectId: string): Promise<void> {
+    if (this.databaseKind !== "postgresql") return; // SQLite has one writer at a time already
+    await em.getConnection().execute("select pg_advisory_xact_lock(hashtext(?))", [`audit:${projectId}`], "run", em.getTransactionContext());
+  }
+
   private async lastOfChain(em: EntityManager, projectId: string): Promise<{ seq: number; hash: string }> {
     const connection = em.getConnection();
-    if (this.databaseKind === "postgresql") {
-      // Serialises writers of one project's chain across connections and instances.
-      await connection.execute("select pg_advisory_xact_lock(hashtext(?))", [`audit:${projectId}`], "run", em.getTransactionContext());
-    }
+    await this.lockChain(em, projectId);
     const rows = await connection.execute<Array<{ seq: number; hash: string }>>(
       "select seq, hash from audit_events where project_id = ? order by seq desc limit 1",
       [projectId],

@@ -67,8 +67,9 @@ export class TeamMemberService {
       const canStillImpersonate = !member.disabled && canImpersonate(member.role);
       if (wasAbleToImpersonate && !canStillImpersonate) {
         const cause = member.disabled ? "member_disabled" : "member_role_changed";
-        await this.sessions.revokeActive(tx, callerOf(ctx), { impersonatorId: member.id }, cause);
+        await tx.em.flush();
         await this.tokens.voidOutstanding(tx.em, { impersonatorId: member.id }, this.clock.now());
+        await this.sessions.revokeActive(tx, callerOf(ctx), { impersonatorId: member.id }, cause);
       }
       return member;
     });

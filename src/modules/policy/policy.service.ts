@@ -44,8 +44,8 @@ export class PolicyService {
 
       if (before.allowImpersonation && !after.allowImpersonation) {
         const now = this.clock.now();
-        const revoked = await this.sessions.revokeActive(tx, callerOf(ctx), { projectId: project.id }, "policy_disabled");
         const voided = await this.tokens.voidOutstanding(tx.em, { projectId: project.id }, now);
+        const revoked = await this.sessions.revokeActive(tx, callerOf(ctx), { projectId: project.id }, "policy_disabled");
         draft.details = { ...draft.details, revokedSessions: revoked, voidedTokens: voided };
       }
       return after;

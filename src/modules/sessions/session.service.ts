@@ -97,14 +97,16 @@ export class SessionService {
         impersonatorEmail: session.impersonatorEmail,
         sessionId: session.id,
       });
-      if (session.revokedAt) {
-        draft.details = { noop: true, reason: "already revoked" };
-        return session;
-      }
+      await this.audit.lockChain(tx.em, session.projectId);
       const now = this.clock.now();
-      await tx.em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: now });
-      session.revokedAt = now;
-      return session;
+      // The conditional update decides: of many concurrent revocations exactly one changes the row.
+      const changed = session.revokedAt ? 0 : await tx.em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: now });
+      if (changed === 0) {
+        draft.details = { noop: true, reason: "already revoked" };
+        const current = await tx.em.findOneOrFail(Session, { id: session.id }, { refresh: true });
+        return detached(current, current.revokedAt);
+      }
+      return detached(session, now);
     });
   }
 
@@ -118,7 +120,6 @@ export class SessionService {
     if (active.length === 0) return 0;
     await tx.em.nativeUpdate(Session, { id: { $in: active.map((s) => s.id) }, revokedAt: null }, { revokedAt: now });
     for (const session of active) {
-      session.revokedAt = now;
       await this.audit.append(
         tx,
         caller,
@@ -204,6 +205,11 @@ export class SessionService {
     if (session.revokedAt) throw new AppError(ErrorCode.SESSION_REVOKED);
     if (session.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.SESSION_EXPIRED);
   }
+}
+
+/** A copy outside the unit of work, so that returning it does not make the commit write the row again. */
+function detached(session: Session, revokedAt: Date | null): Session {
+  return Object.assign(Object.create(Session.prototype) as Session, session, { revokedAt });
 }
 
 function actorProject(ctx: RequestContext): string | null {
