@@ -11,6 +11,20 @@ export interface Config {
   auditLogFile: string | undefined;
   /** Allow webhook URLs on loopback/private addresses even in production. */
   webhookAllowPrivateUrls: boolean;
+  /** Per-attempt timeout of a webhook delivery (WEBHOOK_TIMEOUT_MS, default 10 s). */
+  webhookTimeoutMs: number;
+  /** Attempts per delivery before it is marked FAILED (WEBHOOK_MAX_ATTEMPTS, default 8). */
+  webhookMaxAttempts: number;
+  /** Delay before the first retry; doubles each time, ±20 % jitter (WEBHOOK_RETRY_BASE_MS, default 60 s). */
+  webhookRetryBaseMs: number;
+  /** Cap on one retry delay (WEBHOOK_RETRY_MAX_DELAY_MS, default 6 h). */
+  webhookRetryMaxDelayMs: number;
+  /** How often the delivery worker looks for due deliveries besides being woken (WEBHOOK_POLL_INTERVAL_MS, default 1 s). */
+  webhookPollIntervalMs: number;
+  /** How long a rotated-out secret keeps signing (WEBHOOK_SECRET_OVERLAP_SECONDS, default 24 h). */
+  webhookSecretOverlapSeconds: number;
+  /** Run the delivery worker in this instance (WEBHOOK_WORKER=false turns it off; deliveries are still queued). */
+  webhookWorkerEnabled: boolean;
   logLevel: "silent" | "info";
   /** Failed credentials or token guesses one client may make in a burst before RATE_LIMITED. */
   failureBurst: number;
@@ -30,10 +44,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: Number(env.MAX_BODY_BYTES ?? 1_000_000),
     auditLogFile: env.AUDIT_LOG_FILE || undefined,
     webhookAllowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true" || !production,
+    webhookTimeoutMs: parseIntSetting(env, "WEBHOOK_TIMEOUT_MS", 10_000, 1, 120_000),
+    webhookMaxAttempts: parseIntSetting(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
+    webhookRetryBaseMs: parseIntSetting(env, "WEBHOOK_RETRY_BASE_MS", 60_000, 1, 86_400_000),
+    webhookRetryMaxDelayMs: parseIntSetting(env, "WEBHOOK_RETRY_MAX_DELAY_MS", 6 * 3_600_000, 1, 7 * 86_400_000),
+    webhookPollIntervalMs: parseIntSetting(env, "WEBHOOK_POLL_INTERVAL_MS", 1000, 10, 3_600_000),
+    webhookSecretOverlapSeconds: parseIntSetting(env, "WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400, 0, 30 * 86_400),
+    webhookWorkerEnabled: env.WEBHOOK_WORKER !== "false",
     logLevel: env.LOG_LEVEL === "silent" ? "silent" : "info",
     failureBurst: Number(env.RATE_LIMIT_FAILURE_BURST ?? 100),
     failureRefillPerSecond: Number(env.RATE_LIMIT_FAILURE_REFILL_PER_SECOND ?? 1),
   };
+}
+
+function parseIntSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
 }
 
 function parsePort(value: string): number {

@@ -1,12 +1,14 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { authChecker } from "./auth/auth-checker.js";
+import { AuditResolver } from "./modules/audit/audit.resolver.js";
 import { TeamMemberResolver } from "./modules/members/team-member.resolver.js";
 import { PolicyResolver } from "./modules/policy/policy.resolver.js";
 import { ProjectResolver } from "./modules/projects/project.resolver.js";
 import { SessionResolver } from "./modules/sessions/session.resolver.js";
 import { TokenResolver } from "./modules/tokens/token.resolver.js";
 import { UserResolver } from "./modules/users/user.resolver.js";
+import { WebhookResolver } from "./modules/webhooks/webhook.resolver.js";
 import type { AppPubSub } from "./pubsub/pubsub.js";
 
 /** The one list of resolvers. */
@@ -18,6 +20,8 @@ export const resolvers: NonEmptyArray<Function> = [
   PolicyResolver,
   TokenResolver,
   SessionResolver,
+  AuditResolver,
+  WebhookResolver,
 ];
 
 export function buildAppSchema(pubsub: AppPubSub): Promise<GraphQLSchema> {

@@ -15,6 +15,7 @@ import { createFormatError } from "./errors/format-error.js";
 import { depthLimit } from "./graphql/depth-limit.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
+import { createRedisPubSub } from "./pubsub/redis-pubsub.js";
 import { buildAppSchema } from "./schema.js";
 import { createServices, type Services } from "./services.js";
 
@@ -62,7 +63,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? ((message: string) => console.log(message));
   const orm = await createOrm({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
-  const pubsub = options.pubsub ?? createInProcessPubSub();
+  // REDIS_URL: subscribers on every instance hear every instance's events; otherwise in-process.
+  const pubsub = options.pubsub ?? (config.redisUrl ? await createRedisPubSub(config.redisUrl) : createInProcessPubSub());
   const services = await createServices({ orm, clock, config, pubsub });
   const schema = await buildAppSchema(pubsub);
   const formatError = createFormatError((message, error) =>
@@ -171,6 +173,10 @@ export async function startApp(options: AppOptions): Promise<App> {
         if (!result.errors?.length) return;
         return { ...result, errors: result.errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)) };
       },
+      // An error that ends a running subscription (e.g. its credential stopped being valid) arrives
+      // wrapped by graphql-ws; unwrap it so a contract code passes and anything else is masked.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error.originalError ?? error)),
     },
     wsServer,
   );
@@ -197,10 +203,15 @@ export async function startApp(options: AppOptions): Promise<App> {
       wsServer.close();
       httpServer.closeAllConnections();
       await apollo.stop();
+      // No request can audit anything now: stop the webhook worker (it still writes) and the stream.
+      await services.webhookWorker.stop();
+      services.auditStream?.close();
       await pubsub.close?.();
       await orm.close(true);
     })());
 
+  // Sends deliveries queued before this start (a restart) and every one committed from now on.
+  services.webhookWorker.start();
   log(`Masquerade listening on http://localhost:${port}/graphql`);
   return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, services, orm, close };
 }

@@ -5,6 +5,9 @@ import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { databaseKind } from "./db/orm.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
+import { AuditQueryService } from "./modules/audit/audit-query.service.js";
+import { AuditVerifyService } from "./modules/audit/audit-verify.service.js";
+import { AuditStream } from "./modules/audit/audit-stream.js";
 import { toAuditEventMessage } from "./modules/audit/audit-message.js";
 import { TeamMemberService } from "./modules/members/team-member.service.js";
 import { PolicyService } from "./modules/policy/policy.service.js";
@@ -13,6 +16,9 @@ import { SessionService } from "./modules/sessions/session.service.js";
 import { SigningKeyService } from "./modules/signing-keys/signing-key.service.js";
 import { TokenService } from "./modules/tokens/token.service.js";
 import { UserService } from "./modules/users/user.service.js";
+import { WebhookEndpointService } from "./modules/webhooks/webhook-endpoint.service.js";
+import { isWebhookEvent, WebhookOutbox } from "./modules/webhooks/webhook-outbox.js";
+import { WebhookWorker } from "./modules/webhooks/webhook-worker.js";
 import type { AppPubSub } from "./pubsub/pubsub.js";
 import { Topic } from "./pubsub/topics.js";
 
@@ -23,6 +29,8 @@ export interface Services {
   orm: MikroORM;
   pubsub: AppPubSub;
   audit: AuditLog;
+  auditQuery: AuditQueryService;
+  auditVerify: AuditVerifyService;
   signingKeys: SigningKeyService;
   jwt: SessionJwt;
   projects: ProjectService;
@@ -33,6 +41,12 @@ export interface Services {
   sessions: SessionService;
   /** Counts failed credentials and token guesses (RATE_LIMITED once a key has spent its burst). */
   failures: FailureLimiter;
+  /** Webhook endpoints and the delivery log. */
+  webhooks: WebhookEndpointService;
+  /** Sends queued webhook deliveries; started and stopped by the server. */
+  webhookWorker: WebhookWorker;
+  /** The NDJSON stream of committed audit events (AUDIT_LOG_FILE), if configured; closed by the server. */
+  auditStream: AuditStream | null;
 }
 
 export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub }): Promise<Services> {
@@ -49,5 +63,17 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const policy = new PolicyService(clock, audit, projects, sessions, tokens);
   const members = new TeamMemberService(clock, sessions, tokens);
   const users = new UserService(clock, projects);
-  return { config, clock, orm, pubsub, audit, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures };
+  const auditQuery = new AuditQueryService(orm, projects, pubsub);
+  const auditVerify = new AuditVerifyService(orm, projects);
+  // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
+  const outbox = new WebhookOutbox(clock, databaseKind(orm));
+  audit.onAppend((tx, event) => outbox.record(tx, event).then(() => undefined));
+  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
+  audit.onCommitted((event) => {
+    if (isWebhookEvent(event)) webhookWorker.wake();
+  });
+  const webhooks = new WebhookEndpointService(clock, config, projects, outbox, webhookWorker);
+  const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
+  if (auditStream) audit.onCommitted((event) => auditStream.write(event));
+  return { config, clock, orm, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
 }

@@ -1,4 +1,5 @@
 import type { MikroORM, Options } from "@mikro-orm/core";
+import type { AbstractSqlConnection } from "@mikro-orm/knex";
 import { Migrator } from "@mikro-orm/migrations";
 import { entities } from "./entities.js";
 import { postgresqlMigrations } from "../../migrations/postgresql/index.js";
@@ -74,9 +75,32 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     } as Options);
   }
   if (options.migrate !== false) {
-    await orm.getMigrator().up();
+    if (target.kind === "postgresql") await withPostgresMigrationLock(orm, () => orm.getMigrator().up());
+    else await orm.getMigrator().up();
   }
   return orm;
+}
+
+/**
+ * Every instance migrates at start, and instances often start together. MikroORM's migrator takes
+ * no lock: two of them on one empty PostgreSQL database both create the tables, and the loser
+ * fails ("duplicate key value violates unique constraint pg_type_typname_nsp_index"). A
+ * transaction-scoped advisory lock, held on one pooled connection while the migrator works on
+ * others, makes them take turns; the next one then finds nothing pending. PostgreSQL releases the
+ * lock when that transaction ends, also if the process dies mid-way.
+ */
+async function withPostgresMigrationLock<T>(orm: MikroORM, fn: () => Promise<T>): Promise<T> {
+  const connection = orm.config.getDriver().getConnection() as unknown as AbstractSqlConnection;
+  const lock = await connection.begin();
+  try {
+    await connection.execute("select pg_advisory_xact_lock(hashtext('masquerade:migrations'))", [], "run", lock);
+    const result = await fn();
+    await connection.commit(lock);
+    return result;
+  } catch (error) {
+    await connection.rollback(lock).catch(() => undefined);
+    throw error;
+  }
 }
 
 export function databaseKind(orm: MikroORM): DatabaseKind {

@@ -7,12 +7,17 @@ export interface FreshDatabase {
   drop(): Promise<void>;
 }
 
+/** The database the current vitest project runs on (`TEST_DATABASE`, set per project in vitest.config.ts). */
+export function testDatabaseKind(): "sqlite" | "postgresql" {
+  return process.env.TEST_DATABASE === "postgresql" ? "postgresql" : "sqlite";
+}
+
 /**
  * A fresh, empty database for one test file. SQLite by default (a temp file, so WAL applies);
  * `TEST_DATABASE=postgresql` gives each file its own PostgreSQL database instead.
  */
 export async function freshDatabaseUrl(): Promise<FreshDatabase> {
-  if (process.env.TEST_DATABASE === "postgresql") {
+  if (testDatabaseKind() === "postgresql") {
     const { createPostgresDatabase } = await import("./postgres.js");
     return createPostgresDatabase();
   }

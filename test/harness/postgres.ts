@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { FreshDatabase } from "./databases.js";
+import { testPostgresUrl } from "./global-setup.js";
 
-/** The server the PostgreSQL suite runs against (trust auth on this machine and in CI). */
-export const postgresAdminUrl = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+/**
+ * The server the PostgreSQL suite runs against (TEST_POSTGRES_URL; trust auth on this machine and
+ * in CI). Its database is only used to create and drop one database per test file.
+ */
+export const postgresAdminUrl = testPostgresUrl();
 
 export async function createPostgresDatabase(): Promise<FreshDatabase> {
   const pg = (await import("pg")).default;

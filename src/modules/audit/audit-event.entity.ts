@@ -88,7 +88,7 @@ export class AuditEvent {
   details: string | null = null;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 
   @Property({ type: "string", length: 64 })

@@ -13,6 +13,6 @@ export class ApiKey {
   @Property({ type: "string", length: 64, unique: true })
   keyHash!: string;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 }

@@ -28,6 +28,6 @@ export class TeamMember {
   @Property({ type: "boolean" })
   disabled: boolean = false;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 }

@@ -34,6 +34,6 @@ export class Project {
   @Property({ type: "integer" })
   tokenTtlSeconds: number = 300;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 }

@@ -35,19 +35,19 @@ export class Session {
   impersonationTokenId!: string;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   startedAt!: Date;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   lastAccessedAt!: Date;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   expiresAt!: Date;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: Date, nullable: true })
   revokedAt: Date | null = null;
 
   @Field(() => [AuthenticationFactor])

@@ -19,9 +19,9 @@ export class SigningKey {
   @Property({ type: "text" })
   privateJwk!: string;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: Date, nullable: true })
   retiredAt: Date | null = null;
 }

@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from "jose";
 import type { Clock } from "../../clock.js";
+import { databaseKind } from "../../db/orm.js";
 import { SigningKey } from "./signing-key.entity.js";
 
 export const signingAlgorithm = "ES256";
@@ -39,9 +40,28 @@ export class SigningKeyService {
   async init(): Promise<void> {
     await this.reload();
     if (!this.active) {
-      await this.createKey(this.orm.em.fork());
+      await this.createFirstKey();
       await this.reload();
     }
+  }
+
+  /**
+   * Instances that start together on an empty database must not each create "the" active key: each
+   * would sign with its own, which the others have not loaded, do not publish in their JWKS, and
+   * (within a second of their last reload) refuse. On PostgreSQL an advisory lock serialises the
+   * creators and each re-checks under it, so exactly one first key exists. (SQLite has one
+   * connection per process, so its transactions already take turns; a second process on the same
+   * file fails on SQLite's write lock rather than add a second key.)
+   */
+  private async createFirstKey(): Promise<void> {
+    await this.orm.em.fork().transactional(async (tx) => {
+      if (databaseKind(this.orm) === "postgresql") {
+        await tx
+          .getConnection()
+          .execute("select pg_advisory_xact_lock(hashtext('masquerade:signing-keys'))", [], "run", tx.getTransactionContext());
+      }
+      if ((await tx.count(SigningKey, { retiredAt: null })) === 0) await this.createKey(tx);
+    });
   }
 
   /** Makes a new key the signer; the previous ones keep verifying for the grace period. */

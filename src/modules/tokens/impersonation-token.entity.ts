@@ -25,15 +25,15 @@ export class ImpersonationToken {
   @Property({ type: "string", length: 64, unique: true })
   tokenHash!: string;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   expiresAt!: Date;
 
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: Date, nullable: true })
   usedAt: Date | null = null;
 
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: Date, nullable: true })
   voidedAt: Date | null = null;
 }

@@ -22,6 +22,6 @@ export class User {
   @Property({ type: "string", length: 200, nullable: true })
   name: string | null = null;
 
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 }

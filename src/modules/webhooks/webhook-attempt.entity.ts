@@ -18,7 +18,7 @@ export class WebhookAttempt {
   attemptNumber!: number;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   startedAt!: Date;
 
   @Field(() => Int)

@@ -1,6 +1,8 @@
 import { Entity, Index, PrimaryKey, Property, Unique } from "@mikro-orm/core";
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { newId } from "../../auth/secrets.js";
+import { WebhookAttempt } from "./webhook-attempt.entity.js";
+import { WebhookDeliveryStatus } from "./webhook-delivery-status.js";
 
 /** One audit event to one endpoint: an outbox row written in the event's own transaction. */
 @ObjectType()
@@ -33,21 +35,20 @@ export class WebhookDelivery {
   @Property({ type: "text" })
   payload!: string;
 
-  /** PENDING, SUCCEEDED or FAILED. */
-  @Field(() => String)
+  @Field(() => WebhookDeliveryStatus)
   @Property({ type: "string", length: 16 })
-  status: string = "PENDING";
+  status: WebhookDeliveryStatus = WebhookDeliveryStatus.PENDING;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Attempts made so far." })
   @Property({ type: "integer" })
   attemptCount: number = 0;
 
-  @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Field(() => Date, { nullable: true, description: "When the next attempt is due (PENDING only)." })
+  @Property({ type: Date, nullable: true })
   nextAttemptAt: Date | null = null;
 
   /** A worker's claim: nobody else sends this delivery before it passes. */
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: Date, nullable: true })
   claimedUntil: Date | null = null;
 
   @Field(() => String, { nullable: true })
@@ -55,10 +56,14 @@ export class WebhookDelivery {
   lastError: string | null = null;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: "datetime", nullable: true })
+  @Property({ type: Date, nullable: true })
   completedAt: Date | null = null;
+
+  /** Loaded by the service for the page it returns (one query per page); not a column. */
+  @Field(() => [WebhookAttempt], { description: "Every attempt so far, oldest first." })
+  attempts?: WebhookAttempt[];
 }

@@ -17,11 +17,13 @@ export class WebhookEndpoint {
   @Property({ type: "string", length: 2048 })
   url!: string;
 
-  @Field(() => [String])
+  @Field(() => [String], { description: "The event types this endpoint receives." })
   @Property({ type: "json" })
   eventTypes!: string[];
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, {
+    description: "A disabled endpoint is sent nothing and queues no new events; deliveries already pending wait until it is enabled again.",
+  })
   @Property({ type: "boolean" })
   enabled: boolean = true;
 
@@ -33,10 +35,14 @@ export class WebhookEndpoint {
   @Property({ type: "string", length: 128, nullable: true })
   previousSecret: string | null = null;
 
-  @Property({ type: "datetime", nullable: true })
+  @Field(() => Date, {
+    nullable: true,
+    description: "After a rotation, until when the previous secret still signs deliveries (alongside the new one).",
+  })
+  @Property({ type: Date, nullable: true })
   previousSecretExpiresAt: Date | null = null;
 
   @Field(() => Date)
-  @Property({ type: "datetime" })
+  @Property({ type: Date })
   createdAt!: Date;
 }

@@ -1,0 +1,198 @@
+import type { EntityManager, FilterQuery, MikroORM } from "@mikro-orm/core";
+import { Repeater } from "@graphql-yoga/subscription";
+import type { Actor } from "../../auth/actor.js";
+import { decide, Permission } from "../../auth/permissions.js";
+import type { RequestContext } from "../../context.js";
+import { AppError } from "../../errors/app-error.js";
+import { ErrorCode } from "../../errors/codes.js";
+import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
+import { isPlausibleId } from "../../graphql/validation.js";
+import type { AppPubSub } from "../../pubsub/pubsub.js";
+import { Topic, type AuditEventMessage } from "../../pubsub/topics.js";
+import { TeamMember } from "../members/team-member.entity.js";
+import { createTeamMemberLoader } from "../members/team-member.loader.js";
+import { Project } from "../projects/project.entity.js";
+import type { ProjectService } from "../projects/project.service.js";
+import { createUserLoader } from "../users/user.loader.js";
+import { AuditEvent } from "./audit-event.entity.js";
+import { fromAuditEventMessage } from "./audit-message.js";
+import { AuditAction, AuditStatus } from "./audit-status.js";
+import type { AuditEventFilter } from "./audit.types.js";
+
+/** A validated AuditEventFilter; null fields do not narrow. */
+export interface NormalizedAuditFilter {
+  actions: ReadonlySet<string> | null;
+  status: AuditStatus | null;
+  userId: string | null;
+  impersonatorId: string | null;
+  since: Date | null;
+  until: Date | null;
+}
+
+const knownActions: ReadonlySet<string> = new Set(Object.values(AuditAction));
+
+function bad(message: string): AppError {
+  return new AppError(ErrorCode.BAD_USER_INPUT, message);
+}
+
+function optionalId(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isPlausibleId(value)) throw bad(`"filter.${field}" is not a valid id.`);
+  return value;
+}
+
+function optionalInstant(value: Date | null | undefined, field: string): Date | null {
+  if (value === null || value === undefined) return null;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw bad(`"filter.${field}" is not a valid instant.`);
+  return value;
+}
+
+/** Validates a filter once, for the query and the subscription alike (SPEC §4.7 AuditEventFilter). */
+export function normalizeAuditFilter(filter: AuditEventFilter | null | undefined): NormalizedAuditFilter {
+  let actions: Set<string> | null = null;
+  if (filter?.actions && filter.actions.length > 0) {
+    const unknown = filter.actions.filter((action) => !knownActions.has(action));
+    if (unknown.length > 0) {
+      throw bad(`"filter.actions" may contain only ${[...knownActions].join(", ")}.`);
+    }
+    actions = new Set(filter.actions);
+  }
+  const status = filter?.status ?? null;
+  if (status !== null && status !== AuditStatus.SUCCESS && status !== AuditStatus.FAILURE) throw bad(`"filter.status" is not valid.`);
+  const since = optionalInstant(filter?.since, "since");
+  const until = optionalInstant(filter?.until, "until");
+  if (since && until && since.getTime() > until.getTime()) throw bad(`"filter.since" must not be after "filter.until".`);
+  return {
+    actions,
+    status,
+    userId: optionalId(filter?.userId, "userId"),
+    impersonatorId: optionalId(filter?.impersonatorId, "impersonatorId"),
+    since,
+    until,
+  };
+}
+
+/** The same filter as the SQL of `list`, for events arriving one by one. */
+export function matchesAuditFilter(
+  filter: NormalizedAuditFilter,
+  event: Pick<AuditEventMessage, "action" | "status" | "userId" | "impersonatorId"> & { createdAt: Date },
+): boolean {
+  if (filter.actions && !filter.actions.has(event.action)) return false;
+  if (filter.status && event.status !== filter.status) return false;
+  if (filter.userId && event.userId !== filter.userId) return false;
+  if (filter.impersonatorId && event.impersonatorId !== filter.impersonatorId) return false;
+  if (filter.since && event.createdAt.getTime() < filter.since.getTime()) return false;
+  if (filter.until && event.createdAt.getTime() > filter.until.getTime()) return false;
+  return true;
+}
+
+function whereOf(projectId: string, filter: NormalizedAuditFilter): FilterQuery<AuditEvent> {
+  const where: Record<string, unknown> = { projectId };
+  if (filter.actions) where.action = { $in: [...filter.actions] };
+  if (filter.status) where.status = filter.status;
+  if (filter.userId) where.userId = filter.userId;
+  if (filter.impersonatorId) where.impersonatorId = filter.impersonatorId;
+  if (filter.since || filter.until) {
+    where.createdAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lte: filter.until } : {}) };
+  }
+  return where as FilterQuery<AuditEvent>;
+}
+
+/** The read side of the audit log: pages of it, and its live stream. */
+export class AuditQueryService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly projects: ProjectService,
+    private readonly pubsub: AppPubSub,
+  ) {}
+
+  /**
+   * A project's events, newest first. Cursors carry the event's per-project `seq`, which only grows:
+   * events committed while a client pages land before its first page and never shift later pages.
+   */
+  async list(
+    ctx: RequestContext,
+    args: { projectId: string; filter?: AuditEventFilter | null; first?: number | null; after?: string | null },
+  ): Promise<Connection<AuditEvent>> {
+    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const limit = pageSize(args.first);
+    const filter = normalizeAuditFilter(args.filter);
+    const afterSeq = decodeSeqCursor(args.after);
+    const where = whereOf(project.id, filter) as Record<string, unknown>;
+    if (afterSeq !== null) where.seq = { $lt: afterSeq };
+    const rows = await ctx.em.find(AuditEvent, where as FilterQuery<AuditEvent>, { orderBy: { seq: "desc" }, limit: limit + 1 });
+    return toConnection(rows, limit, (event) => encodeCursor([event.seq]));
+  }
+
+  /**
+   * The live stream of a project's committed events matching `filter`. The caller and the project
+   * are checked here, when the subscription starts, so that a refusal reaches the client at once
+   * with its code. Before each event is delivered the credential is checked again (one primary-key
+   * read): a subscription of a member who has been disabled since ends with UNAUTHENTICATED instead
+   * of delivering. Ending or dropping the subscription removes its pub/sub listener.
+   */
+  async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
+    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const filter = normalizeAuditFilter(args.filter);
+    const source = this.pubsub.subscribe(Topic.AuditEventAdded);
+    return new Repeater<AuditEvent>(async (push, stop) => {
+      const messages = source[Symbol.asyncIterator]();
+      void stop.then(() => messages.return?.());
+      let next: IteratorResult<AuditEventMessage>;
+      while (!(next = await messages.next()).done) {
+        const message = next.value;
+        if (message.projectId !== project.id) continue;
+        const event = fromAuditEventMessage(message);
+        if (!matchesAuditFilter(filter, event)) continue;
+        await this.prepareDelivery(ctx);
+        await push(event);
+      }
+      stop();
+    });
+  }
+
+  /**
+   * Re-checks the subscriber's credential and gives the event its own EntityManager and loaders: a
+   * long-lived subscription must neither serve users cached hours ago nor grow one identity map
+   * forever. Events of one subscription are delivered one at a time, so swapping them is safe.
+   */
+  private async prepareDelivery(ctx: RequestContext): Promise<void> {
+    const em = this.orm.em.fork();
+    ctx.actor = await recheckActor(em, ctx.actor);
+    ctx.em = em;
+    ctx.loaders = { user: createUserLoader(em), member: createTeamMemberLoader(em) };
+  }
+}
+
+/**
+ * The actor as it stands now: a member that was disabled or deleted, or a project whose secret
+ * changed, is no longer authenticated; a member whose new role may not read the log is refused.
+ */
+export async function recheckActor(em: EntityManager, actor: Actor): Promise<Actor> {
+  let current: Actor;
+  if (actor.kind === "member") {
+    const member = await em.findOne(TeamMember, { id: actor.member.id });
+    if (!member || member.disabled) throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
+    current = { kind: "member", member };
+  } else if (actor.kind === "backend") {
+    const project = await em.findOne(Project, { id: actor.project.id });
+    if (!project || project.secretHash !== actor.project.secretHash) {
+      throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
+    }
+    current = { kind: "backend", project };
+  } else {
+    current = actor;
+  }
+  const decision = decide(current, Permission.ReadAudit);
+  if (decision === "unauthenticated") throw new AppError(ErrorCode.UNAUTHENTICATED);
+  if (decision === "forbidden") throw new AppError(ErrorCode.FORBIDDEN);
+  return current;
+}
+
+function decodeSeqCursor(cursor: string | null | undefined): number | null {
+  const parts = decodeCursor(cursor, ["number"]);
+  if (parts === null) return null;
+  const seq = parts[0] as number;
+  if (!Number.isSafeInteger(seq) || seq < 1) throw bad(`"after" is not a valid cursor.`);
+  return seq;
+}

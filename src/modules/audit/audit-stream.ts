@@ -1,0 +1,48 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { AuditEvent } from "./audit-event.entity.js";
+import { toAuditEventMessage } from "./audit-message.js";
+
+/**
+ * The NDJSON stream of committed audit events for log shippers (AUDIT_LOG_FILE): one JSON object
+ * per line, with the hash-chain fields so a shipper's copy can be checked too. A file is opened in
+ * append mode and each line is written with one synchronous write, so it is in the file (in the
+ * OS's hands) before the request that caused it answers, and lines never interleave. "-" or
+ * "stdout" writes to standard output instead.
+ */
+export class AuditStream {
+  private fd: number | null = null;
+  private closed = false;
+
+  constructor(private readonly target: string) {
+    if (!isStdout(target)) this.fd = openSync(target, "a", 0o640);
+  }
+
+  /** The AuditLog.onCommitted listener. */
+  write(event: AuditEvent): void {
+    if (this.closed) return;
+    const line = `${JSON.stringify({ ...toAuditEventMessage(event), prevHash: event.prevHash, hash: event.hash })}\n`;
+    if (this.fd === null) {
+      process.stdout.write(line);
+      return;
+    }
+    const bytes = Buffer.from(line, "utf8");
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
+  }
+
+  /** Closes the file (shutdown); later events are not written. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  describe(): string {
+    return isStdout(this.target) ? "stdout" : this.target;
+  }
+}
+
+function isStdout(target: string): boolean {
+  return target === "-" || target === "stdout";
+}

@@ -1,0 +1,62 @@
+import type { EntityManager, FilterQuery, MikroORM } from "@mikro-orm/core";
+import type { RequestContext } from "../../context.js";
+import type { ProjectService } from "../projects/project.service.js";
+import { AuditEvent } from "./audit-event.entity.js";
+import { chainHash, genesisHash } from "./audit-hash.js";
+
+export interface AuditChainVerification {
+  valid: boolean;
+  checkedCount: number;
+  firstInvalidEventId: string | null;
+}
+
+/** Rows read per statement while verifying: memory stays flat however long the log is. */
+export const verifyBatchSize = 1000;
+
+/**
+ * Walks one project's hash chain in `seq` order. Event n must have seq n (starting at 1), carry the
+ * previous event's hash as its prevHash (the genesis hash for the first), and hash to its stored
+ * hash. An edited row fails its own hash; a deleted row leaves a seq gap and a prevHash that points
+ * at nothing; swapped seq values break both. Stops at the first event that fails.
+ *
+ * What a chain alone cannot show: the removal of the newest events (nothing after them points
+ * back), or a rewrite of every event from some point on by someone who can recompute the hashes.
+ */
+export async function verifyAuditChain(em: EntityManager, projectId: string, batchSize = verifyBatchSize): Promise<AuditChainVerification> {
+  let expectedSeq = 1;
+  let previousHash = genesisHash;
+  let checkedCount = 0;
+  let lastSeq: number | null = null;
+  for (;;) {
+    // Keyset on the stored seq, not on the expected one: a row with a seq below 1 must be seen too.
+    const where: FilterQuery<AuditEvent> = lastSeq === null ? { projectId } : { projectId, seq: { $gt: lastSeq } };
+    const rows: AuditEvent[] = await em.find(AuditEvent, where, { orderBy: { seq: "asc" }, limit: batchSize, disableIdentityMap: true });
+    for (const row of rows) {
+      checkedCount++;
+      const seq: number = Number(row.seq);
+      if (seq !== expectedSeq || row.prevHash !== previousHash || chainHash(previousHash, row) !== row.hash) {
+        return { valid: false, checkedCount, firstInvalidEventId: row.id };
+      }
+      previousHash = row.hash;
+      expectedSeq++;
+      lastSeq = seq;
+    }
+    if (rows.length < batchSize) return { valid: true, checkedCount, firstInvalidEventId: null };
+  }
+}
+
+/** Tamper evidence for the audit log (read-only: nothing in the API updates or deletes an event). */
+export class AuditVerifyService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly projects: ProjectService,
+    private readonly batchSize = verifyBatchSize,
+  ) {}
+
+  /** Verifies the chain of a project the caller may read (a backend only its own). */
+  async verify(ctx: RequestContext, projectId: string): Promise<AuditChainVerification> {
+    const project = await this.projects.requireForActor(ctx.em, ctx.actor, projectId);
+    // A fork of its own: thousands of rows must not pile up in the request's identity map.
+    return verifyAuditChain(this.orm.em.fork(), project.id, this.batchSize);
+  }
+}

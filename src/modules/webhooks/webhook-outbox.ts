@@ -1,0 +1,112 @@
+import type { Clock } from "../../clock.js";
+import type { DatabaseKind } from "../../db/orm.js";
+import type { Tx } from "../../db/transaction.js";
+import type { AuditEvent } from "../audit/audit-event.entity.js";
+import { toAuditEventMessage } from "../audit/audit-message.js";
+import { AuditStatus } from "../audit/audit-status.js";
+import { WebhookDelivery } from "./webhook-delivery.entity.js";
+
+/** How long an instance trusts its copy of a project's endpoint list (local writes clear it at once). */
+const endpointCacheMs = 1000;
+
+interface SubscribedEndpoint {
+  id: string;
+  eventTypes: string[];
+}
+
+/** The body every endpoint receives for an event (Standard Webhooks: `{ type, timestamp, data }`). */
+export function webhookPayload(event: AuditEvent): string {
+  return JSON.stringify({
+    type: event.eventType,
+    timestamp: new Date(event.createdAt).toISOString(),
+    data: toAuditEventMessage(event),
+  });
+}
+
+/** Whether an event is announced to webhooks at all: successful, typed, and not a no-op. */
+export function isWebhookEvent(event: AuditEvent): boolean {
+  if (event.status !== AuditStatus.SUCCESS || !event.eventType || !event.projectId) return false;
+  if (event.details) {
+    try {
+      const details = JSON.parse(event.details) as { noop?: unknown };
+      if (details.noop === true) return false;
+    } catch {
+      // details are written by us as JSON; unparseable means nothing to exclude on
+    }
+  }
+  return true;
+}
+
+/**
+ * The transactional outbox: runs inside every audited transaction (an AuditLog.onAppend listener)
+ * and writes one delivery row per subscribed endpoint, so that an event and its deliveries commit
+ * or roll back together. It stays cheap: events that are not announced cost nothing, and a
+ * project's enabled endpoints are cached for a second (cleared at once by local endpoint changes;
+ * another instance's change is seen within that second).
+ */
+export class WebhookOutbox {
+  private readonly cache = new Map<string, { loadedAt: number; endpoints: SubscribedEndpoint[] }>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly databaseKind: DatabaseKind,
+  ) {}
+
+  /** Forget a project's endpoints (after a local create, update or delete commits). */
+  invalidate(projectId: string): void {
+    this.cache.delete(projectId);
+  }
+
+  /** The AuditLog.onAppend listener. Returns how many deliveries it queued. */
+  async record(tx: Tx, event: AuditEvent): Promise<number> {
+    if (!isWebhookEvent(event)) return 0;
+    const endpoints = (await this.endpointsOf(tx, event.projectId)).filter((endpoint) => endpoint.eventTypes.includes(event.eventType!));
+    if (endpoints.length === 0) return 0;
+    const payload = webhookPayload(event);
+    const deliveries = endpoints.map((endpoint) => {
+      const delivery = new WebhookDelivery();
+      delivery.endpointId = endpoint.id;
+      delivery.projectId = event.projectId;
+      delivery.auditEventId = event.id;
+      delivery.eventType = event.eventType!;
+      delivery.payload = payload;
+      delivery.nextAttemptAt = event.createdAt;
+      delivery.createdAt = event.createdAt;
+      return delivery;
+    });
+    await tx.em.insertMany(deliveries);
+    return deliveries.length;
+  }
+
+  private async endpointsOf(tx: Tx, projectId: string): Promise<SubscribedEndpoint[]> {
+    const cached = this.cache.get(projectId);
+    const now = this.clock.now().getTime();
+    if (cached && now >= cached.loadedAt && now - cached.loadedAt < endpointCacheMs) return cached.endpoints;
+    // Read through the transaction's own connection (SQLite has exactly one).
+    const rows: Array<{ id: string; event_types: unknown }> = await tx.em
+      .getConnection()
+      .execute(
+        "select id, event_types from webhook_endpoints where project_id = ? and enabled = ?",
+        [projectId, this.databaseKind === "sqlite" ? 1 : true],
+        "all",
+        tx.em.getTransactionContext(),
+      );
+    const endpoints = rows.map((row) => ({ id: row.id, eventTypes: parseEventTypes(row.event_types) }));
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(projectId, { loadedAt: now, endpoints });
+    return endpoints;
+  }
+}
+
+function parseEventTypes(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === "string") {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      return Array.isArray(parsed) ? parsed.map(String) : [];
+    } catch {
+      return [];
+    }
+  }
+  return [];
+}

@@ -1,0 +1,116 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { Redis } from "ioredis";
+import { createEventTargetPubSub, type AppPubSub, type EventTargetLike } from "./pubsub.js";
+
+/**
+ * Channels are namespaced so that Masquerade's topics ("AUDIT_EVENT_ADDED") cannot meet another
+ * application's on a shared Redis. Redis pub/sub ignores the logical database number, so two
+ * deployments that must not hear each other need two Redis servers, not two `/db` suffixes.
+ */
+export const redisChannelPrefix = "masquerade:";
+
+export interface RedisPubSubOptions {
+  log?: (message: string) => void;
+  /** How long startup waits for Redis before giving up (ms). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Pub/sub that fans out across instances through Redis: every instance publishes its committed
+ * audit events to Redis, and every instance's subscribers hear every instance's events — each
+ * exactly once, because a publish goes only to Redis (never also to the local listeners).
+ *
+ * Redis pub/sub is at-most-once: a subscriber's instance that is disconnected from Redis misses
+ * what is published meanwhile (the `auditEvents` query stays the record). Publishes made while the
+ * publishing connection is down are queued by ioredis and sent on reconnect.
+ *
+ * Startup fails fast when Redis cannot be reached, so a wrong REDIS_URL is not discovered by a
+ * silent lack of events.
+ */
+export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOptions = {}): Promise<AppPubSub> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const clientOptions = {
+    lazyConnect: true,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+  };
+  const publishClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-publish" });
+  const subscribeClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-subscribe" });
+  let lastError = "";
+  for (const [name, client] of [["publish", publishClient], ["subscribe", subscribeClient]] as const) {
+    client.on("error", (error: Error) => {
+      // ioredis reconnects by itself; log each distinct failure once rather than every retry.
+      if (error.message !== lastError) log(`[masquerade] Redis ${name} connection: ${error.message}`);
+      lastError = error.message;
+    });
+    client.on("ready", () => {
+      lastError = "";
+    });
+  }
+
+  try {
+    await Promise.all([publishClient.connect(), subscribeClient.connect()]);
+  } catch (error) {
+    publishClient.disconnect();
+    subscribeClient.disconnect();
+    const where = redactUrl(redisUrl);
+    throw new Error(`REDIS_URL ${where} cannot be reached: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const eventTarget = createRedisEventTarget({
+    publishClient: guardedClient(publishClient, log),
+    subscribeClient: guardedClient(subscribeClient, log),
+  }) as EventTargetLike;
+  // The same pub/sub as in-process (bounded per-subscriber buffer, listener counts), over Redis.
+  const pubsub = createEventTargetPubSub(eventTarget);
+  let closing: Promise<void> | null = null;
+  pubsub.close = () =>
+    (closing ??= (async () => {
+      await Promise.all(
+        [publishClient, subscribeClient].map(async (client) => {
+          try {
+            await client.quit();
+          } catch {
+            client.disconnect();
+          }
+        }),
+      );
+    })());
+  return pubsub;
+}
+
+/**
+ * What createRedisEventTarget calls on its clients, namespaced with `redisChannelPrefix`, and with
+ * failures logged instead of thrown. The event target does not await `publish` / `subscribe`; an
+ * unhandled rejection (a publish that gave up while Redis was down) would otherwise crash the
+ * process.
+ */
+function guardedClient(client: Redis, log: (message: string) => void): Redis {
+  const guard = (what: string) => (error: unknown) => {
+    log(`[masquerade] Redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 0;
+  };
+  const adapter = {
+    publish: (channel: string, message: string) => client.publish(redisChannelPrefix + channel, message).catch(guard("publish")),
+    subscribe: (channel: string) => client.subscribe(redisChannelPrefix + channel).catch(guard("subscribe")),
+    unsubscribe: (channel: string) => client.unsubscribe(redisChannelPrefix + channel).catch(guard("unsubscribe")),
+    on: (event: string, listener: (channel: string, message: string) => void) => {
+      if (event !== "message") throw new Error(`unexpected Redis listener "${event}"`);
+      client.on("message", (channel: string, message: string) => {
+        if (channel.startsWith(redisChannelPrefix)) listener(channel.slice(redisChannelPrefix.length), message);
+      });
+      return adapter;
+    },
+  };
+  // createRedisEventTarget uses exactly these four methods of its clients.
+  return adapter as unknown as Redis;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
