@@ -12,15 +12,12 @@ import type { Config } from "./config.js";
 import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
 import { createFormatError } from "./errors/format-error.js";
-import { depthLimit } from "./graphql/depth-limit.js";
+import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
 import { createRedisPubSub } from "./pubsub/redis-pubsub.js";
 import { buildAppSchema } from "./schema.js";
 import { createServices, type Services } from "./services.js";
-
-/** Deep enough for every real query of the schema, shallow enough to stop abusive nesting. */
-export const maxOperationDepth = 12;
 
 export interface App {
   url: string;
@@ -76,7 +73,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     formatError,
     introspection: !config.production,
     hideSchemaDetailsFromClientErrors: true,
-    validationRules: [depthLimit(maxOperationDepth)],
+    validationRules: extraValidationRules,
     includeStacktraceInErrorResponses: false,
     plugins: [config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
   });
@@ -163,6 +160,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema,
+      validate: createOperationValidator({ introspection: !config.production }),
       context: (ctx) =>
         createRequestContext(orm, services, {
           credentials: credentialsFromConnectionParams(ctx.connectionParams),

@@ -1,6 +1,9 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { anonymous, gql } from "./harness/client.js";
+import { connectWs, within } from "./harness/ws-client.js";
 import { createWorld, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
 
@@ -58,6 +61,30 @@ describe("in production (NODE_ENV=production)", () => {
   it("serves no landing page", async () => {
     const page = await fetch(t.url, { headers: { accept: "text/html" } });
     expect(await page.text()).not.toMatch(/sandbox/i);
+  });
+
+  it("applies the depth limit and hides suggestions on the WebSocket transport too", async () => {
+    const ws = connectWs(t.wsUrl, world.admin.credential);
+    try {
+      const misspelled = ws.subscribe(parse("subscription { auditEventAddedd(projectId: \"x\") { id } }") as TypedDocumentNode<unknown, Record<string, never>>, {});
+      const end = await within(misspelled.ended, 5_000, "validation error");
+      expect(end.kind).toBe("error");
+      const message = end.kind === "error" ? end.errors[0]!.message : "";
+      expect(message).toMatch(/Cannot query field/);
+      expect(message).not.toMatch(/Did you mean/);
+
+      const deep = ws.subscribe(
+        parse("query { __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }") as TypedDocumentNode<unknown, Record<string, never>>,
+        {},
+      );
+      const deepEnd = await within(deep.ended, 5_000, "depth error");
+      const messages = deepEnd.kind === "error" ? deepEnd.errors.map((e) => e.message).join("\n") : "";
+      expect(messages).toMatch(/nested deeper/);
+      // Introspection is off on this transport as well.
+      expect(messages).toMatch(/introspection/i);
+    } finally {
+      await ws.close();
+    }
   });
 
   it("does not suggest field names", async () => {

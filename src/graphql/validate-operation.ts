@@ -1,0 +1,33 @@
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from "graphql";
+import { depthLimit } from "./depth-limit.js";
+
+/** Deep enough for every real query of the schema, shallow enough to stop abusive nesting. */
+export const maxOperationDepth = 12;
+
+/** The extra validation rules every transport applies (Apollo on HTTP, graphql-ws on WebSocket). */
+export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth)];
+
+const suggestion = / ?Did you mean .*\?$/;
+
+/**
+ * graphql-js validation for the WebSocket transport, with the same rules as HTTP (the depth limit;
+ * no introspection in production) and without "Did you mean …" suggestions, which would reveal the
+ * schema even with introspection off.
+ */
+export function createOperationValidator(options: { introspection: boolean }) {
+  const rules = [...specifiedRules, ...extraValidationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  return (schema: GraphQLSchema, document: DocumentNode): ReadonlyArray<GraphQLError> =>
+    validate(schema, document, rules).map((error) =>
+    suggestion.test(error.message)
+      ? new GraphQLError(error.message.replace(suggestion, ""), { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path })
+      : error,
+    );
+}
