@@ -3,18 +3,19 @@ import { loadConfig } from "./config.js";
 import { startApp } from "./server.js";
 
 const config = loadConfig();
-const app = await startApp({ config });
-console.log(`Masquerade is ready at ${config.publicUrl}/graphql (database: ${config.databaseUrl.split("://")[0]?.split(":")[0]})`);
+// Operational messages go to stderr, so that stdout can carry a pure NDJSON audit stream.
+const app = await startApp({ config, log: (message) => console.error(message) });
+console.error(`Masquerade is ready at ${config.publicUrl}/graphql (database: ${config.databaseUrl.split("://")[0]?.split(":")[0]})`);
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    console.log(`Received ${signal}; finishing in-flight requests...`);
+    console.error(`Received ${signal}; finishing in-flight requests...`);
     app.close().then(
       () => {
-        console.log("Stopped cleanly.");
+        console.error("Stopped cleanly.");
         process.exit(0);
       },
       (error: unknown) => {

@@ -58,7 +58,7 @@ export function credentialsFromConnectionParams(params: Readonly<Record<string, 
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? ((message: string) => console.log(message));
+  const log = options.log ?? ((message: string) => console.error(message));
   const orm = await createOrm({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
   // REDIS_URL: subscribers on every instance hear every instance's events; otherwise in-process.
   const pubsub = options.pubsub ?? (config.redisUrl ? await createRedisPubSub(config.redisUrl) : createInProcessPubSub());
