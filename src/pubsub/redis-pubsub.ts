@@ -53,7 +53,8 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
     publishClient.disconnect();
     subscribeClient.disconnect();
     const where = redactUrl(redisUrl);
-    throw new Error(`REDIS_URL ${where} cannot be reached: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = lastError || (error instanceof Error ? error.message : String(error));
+    throw new Error(`REDIS_URL ${where} cannot be reached: ${reason}`);
   }
 
   const eventTarget = createRedisEventTarget({
