@@ -19,6 +19,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** Cap on one retry delay (WEBHOOK_RETRY_MAX_DELAY_MS, default 6 h). */
   webhookRetryMaxDelayMs: number;
+  /** How often the server pings each WebSocket client (WS_PING_INTERVAL_MS, default 30 s). */
+  wsPingIntervalMs: number;
   /** How often the delivery worker looks for due deliveries besides being woken (WEBHOOK_POLL_INTERVAL_MS, default 1 s). */
   webhookPollIntervalMs: number;
   /** How long a rotated-out secret keeps signing (WEBHOOK_SECRET_OVERLAP_SECONDS, default 24 h). */
@@ -48,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookMaxAttempts: parseIntSetting(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
     webhookRetryBaseMs: parseIntSetting(env, "WEBHOOK_RETRY_BASE_MS", 60_000, 1, 86_400_000),
     webhookRetryMaxDelayMs: parseIntSetting(env, "WEBHOOK_RETRY_MAX_DELAY_MS", 6 * 3_600_000, 1, 7 * 86_400_000),
+    wsPingIntervalMs: parseIntSetting(env, "WS_PING_INTERVAL_MS", 30_000, 100, 3_600_000),
     webhookPollIntervalMs: parseIntSetting(env, "WEBHOOK_POLL_INTERVAL_MS", 1000, 10, 3_600_000),
     webhookSecretOverlapSeconds: parseIntSetting(env, "WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400, 0, 30 * 86_400),
     webhookWorkerEnabled: env.WEBHOOK_WORKER !== "false",

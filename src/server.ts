@@ -14,6 +14,7 @@ import { createOrm } from "./db/orm.js";
 import { createFormatError } from "./errors/format-error.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
+import { startHeartbeat } from "./http/ws-heartbeat.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
 import { createRedisPubSub } from "./pubsub/redis-pubsub.js";
 import { buildAppSchema } from "./schema.js";
@@ -136,7 +137,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     void (async () => {
       try {
         if (url.pathname === "/healthz") {
-          jsonResponse(res, 200, { status: draining ? "draining" : "ok" });
+          // 503 while draining, so that a load balancer stops sending new work here.
+          jsonResponse(res, draining ? 503 : 200, { status: draining ? "draining" : "ok" });
         } else if (url.pathname === "/.well-known/jwks.json") {
           jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" });
         } else if (url.pathname === "/graphql") {
@@ -157,6 +159,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
+  const stopHeartbeat = startHeartbeat(wsServer, config.wsPingIntervalMs);
   const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema,
@@ -196,6 +199,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       httpServer.close();
       httpServer.closeIdleConnections();
       await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      stopHeartbeat();
       await wsCleanup.dispose();
       for (const client of wsServer.clients) client.terminate();
       wsServer.close();

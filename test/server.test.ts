@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { parse } from "graphql";
@@ -90,6 +91,31 @@ describe("in production (NODE_ENV=production)", () => {
   it("does not suggest field names", async () => {
     const result = await gql(t.url, world.admin.credential, "{ impersonationPolicyy(projectId: \"x\") { projectId } }");
     expect(result.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+});
+
+describe("WebSocket heartbeat", () => {
+  it("pings clients and drops the ones that stop answering", async () => {
+    const t = await startTestApp({ env: { WS_PING_INTERVAL_MS: "100" } });
+    try {
+      const open = (autoPong: boolean) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(t.wsUrl, "graphql-transport-ws", { autoPong });
+          socket.once("open", () => resolve(socket));
+          socket.once("error", reject);
+        });
+      const healthy = await open(true);
+      const silent = await open(false);
+      let pings = 0;
+      healthy.on("ping", () => pings++);
+      const silentClosed = new Promise<void>((resolve) => silent.once("close", () => resolve()));
+      await within(silentClosed, 5_000, "the silent client to be dropped");
+      expect(pings).toBeGreaterThan(0);
+      expect(healthy.readyState).toBe(WebSocket.OPEN);
+      healthy.close();
+    } finally {
+      await t.close();
+    }
   });
 });
 
