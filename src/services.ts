@@ -1,4 +1,5 @@
 import type { MikroORM } from "@mikro-orm/core";
+import { ActorRecheck } from "./auth/actor-recheck.js";
 import { FailureLimiter } from "./auth/failure-limiter.js";
 import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
@@ -61,9 +62,10 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const sessions = new SessionService(clock, audit, projects, jwt);
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens);
-  const members = new TeamMemberService(clock, sessions, tokens);
+  const recheck = new ActorRecheck(orm);
+  const members = new TeamMemberService(clock, sessions, tokens, recheck);
   const users = new UserService(clock, projects);
-  const auditQuery = new AuditQueryService(orm, projects, pubsub);
+  const auditQuery = new AuditQueryService(orm, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(orm, projects);
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
   const outbox = new WebhookOutbox(clock, databaseKind(orm));

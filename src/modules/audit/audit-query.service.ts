@@ -1,17 +1,15 @@
 import type { EntityManager, FilterQuery, MikroORM } from "@mikro-orm/core";
 import { Repeater } from "@graphql-yoga/subscription";
-import type { Actor } from "../../auth/actor.js";
+import type { ActorRecheck } from "../../auth/actor-recheck.js";
 import { decide, Permission } from "../../auth/permissions.js";
-import type { RequestContext } from "../../context.js";
+import type { Loaders, RequestContext } from "../../context.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { isPlausibleId } from "../../graphql/validation.js";
 import type { AppPubSub } from "../../pubsub/pubsub.js";
 import { Topic, type AuditEventMessage } from "../../pubsub/topics.js";
-import { TeamMember } from "../members/team-member.entity.js";
 import { createTeamMemberLoader } from "../members/team-member.loader.js";
-import { Project } from "../projects/project.entity.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
 import { AuditEvent } from "./audit-event.entity.js";
@@ -104,7 +102,10 @@ export class AuditQueryService {
     private readonly orm: MikroORM,
     private readonly projects: ProjectService,
     private readonly pubsub: AppPubSub,
+    private readonly recheck: ActorRecheck,
   ) {}
+
+  private readonly eventLoaders = new Map<string, { em: EntityManager; loaders: Loaders }>();
 
   /**
    * A project's events, newest first. Cursors carry the event's per-project `seq`, which only grows:
@@ -144,7 +145,7 @@ export class AuditQueryService {
         if (message.projectId !== project.id) continue;
         const event = fromAuditEventMessage(message);
         if (!matchesAuditFilter(filter, event)) continue;
-        await this.prepareDelivery(ctx);
+        await this.prepareDelivery(ctx, event.id);
         await push(event);
       }
       stop();
@@ -152,41 +153,31 @@ export class AuditQueryService {
   }
 
   /**
-   * Re-checks the subscriber's credential and gives the event its own EntityManager and loaders: a
-   * long-lived subscription must neither serve users cached hours ago nor grow one identity map
-   * forever. Events of one subscription are delivered one at a time, so swapping them is safe.
+   * Re-checks the subscriber's credential (shared across subscriptions, see ActorRecheck) and gives
+   * the event loaders of its own: a long-lived subscription must neither serve users cached hours ago
+   * nor grow one identity map forever. The loaders are shared by every subscriber receiving the same
+   * event, so a fan-out to a thousand subscribers loads each nested user once. Events of one
+   * subscription are delivered one at a time, so swapping its context's loaders is safe.
    */
-  private async prepareDelivery(ctx: RequestContext): Promise<void> {
-    const em = this.orm.em.fork();
-    ctx.actor = await recheckActor(em, ctx.actor);
-    ctx.em = em;
-    ctx.loaders = { user: createUserLoader(em), member: createTeamMemberLoader(em) };
+  private async prepareDelivery(ctx: RequestContext, eventId: string): Promise<void> {
+    const current = await this.recheck.current(ctx.actor);
+    const decision = decide(current, Permission.ReadAudit);
+    if (decision === "unauthenticated") throw new AppError(ErrorCode.UNAUTHENTICATED);
+    if (decision === "forbidden") throw new AppError(ErrorCode.FORBIDDEN);
+    ctx.actor = current;
+    const shared = this.eventLoaders.get(eventId) ?? this.loadersFor(eventId);
+    ctx.em = shared.em;
+    ctx.loaders = shared.loaders;
   }
-}
 
-/**
- * The actor as it stands now: a member that was disabled or deleted, or a project whose secret
- * changed, is no longer authenticated; a member whose new role may not read the log is refused.
- */
-export async function recheckActor(em: EntityManager, actor: Actor): Promise<Actor> {
-  let current: Actor;
-  if (actor.kind === "member") {
-    const member = await em.findOne(TeamMember, { id: actor.member.id });
-    if (!member || member.disabled) throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
-    current = { kind: "member", member };
-  } else if (actor.kind === "backend") {
-    const project = await em.findOne(Project, { id: actor.project.id });
-    if (!project || project.secretHash !== actor.project.secretHash) {
-      throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
-    }
-    current = { kind: "backend", project };
-  } else {
-    current = actor;
+  private loadersFor(eventId: string): { em: EntityManager; loaders: Loaders } {
+    const em = this.orm.em.fork();
+    const entry = { em, loaders: { user: createUserLoader(em), member: createTeamMemberLoader(em) } };
+    this.eventLoaders.set(eventId, entry);
+    // Keep only the latest few events' loaders: enough for every subscriber to take its turn.
+    if (this.eventLoaders.size > 64) this.eventLoaders.delete(this.eventLoaders.keys().next().value!);
+    return entry;
   }
-  const decision = decide(current, Permission.ReadAudit);
-  if (decision === "unauthenticated") throw new AppError(ErrorCode.UNAUTHENTICATED);
-  if (decision === "forbidden") throw new AppError(ErrorCode.FORBIDDEN);
-  return current;
 }
 
 function decodeSeqCursor(cursor: string | null | undefined): number | null {

@@ -1,4 +1,5 @@
 import type { EntityManager } from "@mikro-orm/core";
+import type { ActorRecheck } from "../../auth/actor-recheck.js";
 import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
@@ -23,6 +24,7 @@ export class TeamMemberService {
     private readonly clock: Clock,
     private readonly sessions: SessionService,
     private readonly tokens: TokenService,
+    private readonly recheck: ActorRecheck,
   ) {}
 
   /** Creates a member and its first API key; the key is returned once and stored only hashed. */
@@ -62,6 +64,8 @@ export class TeamMemberService {
       if (losesAdmin && (await tx.em.count(TeamMember, { role: TeamRole.ADMIN, disabled: false })) <= 1) {
         throw new AppError(ErrorCode.FORBIDDEN, "This is the last enabled ADMIN; it cannot be disabled or demoted.");
       }
+      // Live subscriptions of this member re-check it at their next event.
+      tx.afterCommit(() => this.recheck.invalidate("member", member.id));
       if (input.role) member.role = input.role;
       if (typeof input.disabled === "boolean") member.disabled = input.disabled;
       const canStillImpersonate = !member.disabled && canImpersonate(member.role);

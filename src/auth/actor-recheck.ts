@@ -1,0 +1,53 @@
+import type { MikroORM } from "@mikro-orm/core";
+import { AppError } from "../errors/app-error.js";
+import { ErrorCode } from "../errors/codes.js";
+import { TeamMember } from "../modules/members/team-member.entity.js";
+import { Project } from "../modules/projects/project.entity.js";
+import type { Actor } from "./actor.js";
+
+/** How long a re-check is shared by all live subscriptions of one credential (on other instances). */
+export const recheckTtlMs = 1000;
+
+/**
+ * Re-checks the credential of a long-lived operation (a subscription) as it stands now: a member that
+ * was disabled or deleted, or a project whose secret changed, is no longer authenticated. Checks are
+ * shared: a thousand subscriptions of one member cost one read per second, not one per event each.
+ * A change made on this instance takes effect at once (`invalidate`); one made on another instance,
+ * within `recheckTtlMs`.
+ */
+export class ActorRecheck {
+  private readonly cache = new Map<string, { at: number; result: Promise<Actor> }>();
+
+  constructor(private readonly orm: MikroORM) {}
+
+  invalidate(kind: "member" | "project", id: string): void {
+    this.cache.delete(`${kind}:${id}`);
+  }
+
+  current(actor: Actor): Promise<Actor> {
+    if (actor.kind !== "member" && actor.kind !== "backend") return Promise.resolve(actor);
+    const key = actor.kind === "member" ? `member:${actor.member.id}` : `project:${actor.project.id}`;
+    const cached = this.cache.get(key);
+    // Wall-clock time: this is a cache lifetime, not a business rule.
+    if (cached && Date.now() - cached.at < recheckTtlMs) return cached.result;
+    const result = this.load(actor);
+    this.cache.set(key, { at: Date.now(), result });
+    result.catch(() => undefined);
+    if (this.cache.size > 10_000) this.cache.clear();
+    return result;
+  }
+
+  private async load(actor: Extract<Actor, { kind: "member" | "backend" }>): Promise<Actor> {
+    const em = this.orm.em.fork();
+    if (actor.kind === "member") {
+      const member = await em.findOne(TeamMember, { id: actor.member.id });
+      if (!member || member.disabled) throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
+      return { kind: "member", member };
+    }
+    const project = await em.findOne(Project, { id: actor.project.id });
+    if (!project || project.secretHash !== actor.project.secretHash) {
+      throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
+    }
+    return { kind: "backend", project };
+  }
+}
