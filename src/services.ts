@@ -18,7 +18,7 @@ import { SigningKeyService } from "./modules/signing-keys/signing-key.service.js
 import { TokenService } from "./modules/tokens/token.service.js";
 import { UserService } from "./modules/users/user.service.js";
 import { WebhookEndpointService } from "./modules/webhooks/webhook-endpoint.service.js";
-import { isWebhookEvent, WebhookOutbox } from "./modules/webhooks/webhook-outbox.js";
+import { WebhookOutbox } from "./modules/webhooks/webhook-outbox.js";
 import { WebhookWorker } from "./modules/webhooks/webhook-worker.js";
 import type { AppPubSub } from "./pubsub/pubsub.js";
 import { Topic } from "./pubsub/topics.js";
@@ -69,11 +69,11 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const auditVerify = new AuditVerifyService(orm, projects);
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
   const outbox = new WebhookOutbox(clock, databaseKind(orm));
-  audit.onAppend((tx, event) => outbox.record(tx, event).then(() => undefined));
-  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
-  audit.onCommitted((event) => {
-    if (isWebhookEvent(event)) webhookWorker.wake();
+  // The worker is woken only when a delivery was actually queued, and only once it has committed.
+  audit.onAppend(async (tx, event) => {
+    if ((await outbox.record(tx, event)) > 0) tx.afterCommit(() => webhookWorker.wake());
   });
+  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
   const webhooks = new WebhookEndpointService(clock, config, projects, outbox, webhookWorker);
   const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
   if (auditStream) audit.onCommitted((event) => auditStream.write(event));

@@ -1,5 +1,5 @@
 import type { EntityManager } from "@mikro-orm/core";
-import { ApiKey } from "../modules/members/api-key.entity.js";
+import { findOneBySql } from "../db/raw.js";
 import { TeamMember } from "../modules/members/team-member.entity.js";
 import { Project } from "../modules/projects/project.entity.js";
 import type { Actor } from "./actor.js";
@@ -29,7 +29,7 @@ export async function resolveActor(em: EntityManager, credentials: PresentedCred
   const publicToken = credentials.publicToken?.trim();
   if (publicToken) {
     if (publicToken.length > maxCredentialLength) return { kind: "invalid" };
-    const project = await em.findOne(Project, { publicTokenHash: hashSecret(publicToken) });
+    const project = await findOneBySql(em, Project, "select * from projects where public_token_hash = ?", [hashSecret(publicToken)]);
     return project ? { kind: "frontend", project } : { kind: "invalid" };
   }
   return { kind: "anonymous" };
@@ -42,10 +42,13 @@ function splitScheme(header: string): [string, string] {
 }
 
 async function resolveMember(em: EntityManager, apiKey: string): Promise<Actor> {
-  const keyHash = hashSecret(apiKey);
-  const key = await em.findOne(ApiKey, { keyHash });
-  if (!key || !constantTimeEqual(key.keyHash, keyHash)) return { kind: "invalid" };
-  const member = await em.findOne(TeamMember, { id: key.memberId });
+  // One statement: the key, by its hash, and its member.
+  const member = await findOneBySql(
+    em,
+    TeamMember,
+    "select m.* from member_api_keys k join team_members m on m.id = k.member_id where k.key_hash = ?",
+    [hashSecret(apiKey)],
+  );
   if (!member || member.disabled) return { kind: "invalid" };
   return { kind: "member", member };
 }
@@ -61,7 +64,7 @@ async function resolveBackend(em: EntityManager, encoded: string): Promise<Actor
   if (colon <= 0) return { kind: "invalid" };
   const projectId = decoded.slice(0, colon);
   const secret = decoded.slice(colon + 1);
-  const project = await em.findOne(Project, { id: projectId });
+  const project = projectId.length <= 64 ? await findOneBySql(em, Project, "select * from projects where id = ?", [projectId]) : null;
   // Hash even when the project is unknown so that both paths cost the same.
   const presentedHash = hashSecret(secret);
   if (!project) return { kind: "invalid" };

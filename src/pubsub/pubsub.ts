@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { FixedBuffer, Repeater, type PubSub } from "@graphql-yoga/subscription";
 import type { TopicPayloads } from "./topics.js";
 
@@ -85,5 +86,8 @@ export function createEventTargetPubSub(target: EventTargetLike, options: { buff
 
 /** In-process pub/sub: enough for one instance (REDIS_URL fans out across instances). */
 export function createInProcessPubSub(): AppPubSub {
-  return createEventTargetPubSub(new EventTarget());
+  const target = new EventTarget();
+  // Every live subscription is a listener; thousands are expected, not a leak.
+  setMaxListeners(0, target);
+  return createEventTargetPubSub(target);
 }

@@ -96,6 +96,18 @@ function whereOf(projectId: string, filter: NormalizedAuditFilter): FilterQuery<
   return where as FilterQuery<AuditEvent>;
 }
 
+const eventsByMessage = new WeakMap<AuditEventMessage, AuditEvent>();
+
+/** One AuditEvent per published message, shared by every subscriber that receives it. */
+function eventOf(message: AuditEventMessage): AuditEvent {
+  let event = eventsByMessage.get(message);
+  if (!event) {
+    event = fromAuditEventMessage(message);
+    eventsByMessage.set(message, event);
+  }
+  return event;
+}
+
 /** The read side of the audit log: pages of it, and its live stream. */
 export class AuditQueryService {
   constructor(
@@ -143,7 +155,7 @@ export class AuditQueryService {
       while (!(next = await messages.next()).done) {
         const message = next.value;
         if (message.projectId !== project.id) continue;
-        const event = fromAuditEventMessage(message);
+        const event = eventOf(message);
         if (!matchesAuditFilter(filter, event)) continue;
         await this.prepareDelivery(ctx, event.id);
         await push(event);

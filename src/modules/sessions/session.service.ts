@@ -3,6 +3,7 @@ import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
+import { findOneBySql } from "../../db/raw.js";
 import type { Tx } from "../../db/transaction.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
@@ -188,7 +189,10 @@ export class SessionService {
     if (typeof args.sessionId === "string") {
       session = isPlausibleId(args.sessionId) ? await em.findOne(Session, { id: args.sessionId }) : null;
     } else if (typeof args.sessionToken === "string") {
-      session = args.sessionToken.length <= maxCredentialLength ? await em.findOne(Session, { tokenHash: hashSecret(args.sessionToken) }) : null;
+      session =
+        args.sessionToken.length <= maxCredentialLength
+          ? await findOneBySql(em, Session, "select * from sessions where token_hash = ?", [hashSecret(args.sessionToken)])
+          : null;
     } else if (claims) {
       session = await em.findOne(Session, { id: claims.sid });
       const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
