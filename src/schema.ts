@@ -5,6 +5,7 @@ import { AuditResolver } from "./modules/audit/audit.resolver.js";
 import { TeamMemberResolver } from "./modules/members/team-member.resolver.js";
 import { PolicyResolver } from "./modules/policy/policy.resolver.js";
 import { ProjectResolver } from "./modules/projects/project.resolver.js";
+import { SigningKeyResolver } from "./modules/signing-keys/signing-key.resolver.js";
 import { SessionResolver } from "./modules/sessions/session.resolver.js";
 import { TokenResolver } from "./modules/tokens/token.resolver.js";
 import { UserResolver } from "./modules/users/user.resolver.js";
@@ -22,6 +23,7 @@ export const resolvers: NonEmptyArray<Function> = [
   SessionResolver,
   AuditResolver,
   WebhookResolver,
+  SigningKeyResolver,
 ];
 
 export function buildAppSchema(pubsub: AppPubSub): Promise<GraphQLSchema> {

@@ -150,3 +150,29 @@ describe("key rotation", () => {
     expect(codeOf(await authenticateJwt(fresh.sessionJwt))).toBeUndefined();
   });
 });
+
+describe("rotateSigningKey (the operator's way to rotate)", () => {
+  const rotate = "mutation { rotateSigningKey }";
+
+  it("is for ADMIN only", async () => {
+    for (const caller of [world.developer.credential, world.supportManager.credential, world.viewer.credential, world.backend]) {
+      expect((await gql(t.url, caller, rotate)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    }
+  });
+
+  it("rotates without breaking a JWT already issued, and retires the old key after the grace period", async () => {
+    const session = await openSession(t, world);
+    const oldKid = decodeProtectedHeader(session.sessionJwt).kid!;
+    const result = await gql(t.url, world.admin.credential, rotate);
+    const newKid = result.data?.rotateSigningKey as string;
+    expect(newKid).toBeTruthy();
+    expect(newKid).not.toBe(oldKid);
+    expect((await publishedKeys()).map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+    expect(codeOf(await authenticateJwt(session.sessionJwt))).toBeUndefined();
+
+    // Past the grace period (longer than any session lives) the old key is no longer published.
+    t.clock.advance(66 * 60 * 1000);
+    expect((await publishedKeys()).map((key) => key.kid)).not.toContain(oldKid);
+    expect(codeOf(await authenticateJwt(session.sessionJwt))).toBe("SESSION_NOT_FOUND");
+  });
+});

@@ -11,6 +11,9 @@ export const signingAlgorithm = "ES256";
  * How long a retired key stays published and accepted: the longest a session it may have signed
  * for can live (60 minutes), plus margin.
  */
+/** How often an instance picks up keys rotated elsewhere (wall-clock: a cache lifetime). */
+export const keyRefreshIntervalMs = 60_000;
+
 export const retiredKeyGraceMs = 65 * 60 * 1000;
 
 interface LoadedKey {
@@ -30,6 +33,7 @@ export class SigningKeyService {
   private keys = new Map<string, LoadedKey>();
   private active: LoadedKey | null = null;
   private lastReload = 0;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
     private readonly orm: MikroORM,
@@ -55,11 +59,7 @@ export class SigningKeyService {
    */
   private async createFirstKey(): Promise<void> {
     await this.orm.em.fork().transactional(async (tx) => {
-      if (databaseKind(this.orm) === "postgresql") {
-        await tx
-          .getConnection()
-          .execute("select pg_advisory_xact_lock(hashtext('masquerade:signing-keys'))", [], "run", tx.getTransactionContext());
-      }
+      await this.lockKeys(tx);
       if ((await tx.count(SigningKey, { retiredAt: null })) === 0) await this.createKey(tx);
     });
   }
@@ -68,11 +68,29 @@ export class SigningKeyService {
   async rotate(em: EntityManager): Promise<string> {
     const now = this.clock.now();
     const kid = await em.transactional(async (tx) => {
+      await this.lockKeys(tx);
       await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: now });
       return this.createKey(tx);
     });
     await this.reload();
     return kid;
+  }
+
+  /** Serialises key creation and rotation across instances (PostgreSQL; SQLite has one writer). */
+  private async lockKeys(tx: EntityManager): Promise<void> {
+    if (databaseKind(this.orm) !== "postgresql") return;
+    await tx.getConnection().execute("select pg_advisory_xact_lock(hashtext('masquerade:signing-keys'))", [], "run", tx.getTransactionContext());
+  }
+
+  /**
+   * Reloads the keys at most once a minute, in the background: after another instance rotated,
+   * this one starts signing with the new key and publishing it. Call outside transactions.
+   */
+  refreshIfStale(): void {
+    if (this.refreshing || Date.now() - this.lastReload < keyRefreshIntervalMs) return;
+    this.refreshing = this.reload()
+      .catch((error: unknown) => console.error("signing key refresh failed:", error instanceof Error ? error.message : error))
+      .finally(() => (this.refreshing = null));
   }
 
   /** Never touches the database (it is called inside transactions). */
