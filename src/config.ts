@@ -55,8 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecretOverlapSeconds: parseIntSetting(env, "WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400, 0, 30 * 86_400),
     webhookWorkerEnabled: env.WEBHOOK_WORKER !== "false",
     logLevel: env.LOG_LEVEL === "silent" ? "silent" : "info",
-    failureBurst: Number(env.RATE_LIMIT_FAILURE_BURST ?? 100),
-    failureRefillPerSecond: Number(env.RATE_LIMIT_FAILURE_REFILL_PER_SECOND ?? 1),
+    failureBurst: parseIntSetting(env, "RATE_LIMIT_FAILURE_BURST", 100, 1, 1_000_000),
+    failureRefillPerSecond: parseIntSetting(env, "RATE_LIMIT_FAILURE_REFILL_PER_SECOND", 1, 1, 1_000_000),
   };
 }
 

@@ -69,11 +69,11 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const auditVerify = new AuditVerifyService(orm, projects);
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
   const outbox = new WebhookOutbox(clock, databaseKind(orm));
+  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
   // The worker is woken only when a delivery was actually queued, and only once it has committed.
   audit.onAppend(async (tx, event) => {
     if ((await outbox.record(tx, event)) > 0) tx.afterCommit(() => webhookWorker.wake());
   });
-  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
   const webhooks = new WebhookEndpointService(clock, config, projects, outbox, webhookWorker);
   const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
   if (auditStream) audit.onCommitted((event) => auditStream.write(event));

@@ -154,6 +154,10 @@ describe("key rotation", () => {
 describe("rotateSigningKey (the operator's way to rotate)", () => {
   const rotate = "mutation { rotateSigningKey }";
 
+  it("needs a credential", async () => {
+    expect((await gql(t.url, { kind: "none" }, rotate)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
   it("is for ADMIN only", async () => {
     for (const caller of [world.developer.credential, world.supportManager.credential, world.viewer.credential, world.backend]) {
       expect((await gql(t.url, caller, rotate)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");

@@ -159,9 +159,9 @@ export class AuditQueryService {
   /**
    * The live stream of a project's committed events matching `filter`. The caller and the project
    * are checked here, when the subscription starts, so that a refusal reaches the client at once
-   * with its code. Before each event is delivered the credential is checked again (one primary-key
-   * read): a subscription of a member who has been disabled since ends with UNAUTHENTICATED instead
-   * of delivering. Ending or dropping the subscription removes its pub/sub listener.
+   * with its code. Before each event is delivered the credential is checked again (shared by all
+   * subscriptions of that credential, see ActorRecheck): a subscription of a member who has been
+   * disabled since ends with UNAUTHENTICATED instead of delivering. Ending or dropping the subscription removes its pub/sub listener.
    */
   async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
     const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);

@@ -10,7 +10,7 @@ import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { isPlausibleId } from "../../graphql/validation.js";
 import { AuditAction } from "../audit/audit-status.js";
-import type { AuditCaller, AuditLog } from "../audit/audit-log.service.js";
+import type { AuditCaller, AuditDraft, AuditLog } from "../audit/audit-log.service.js";
 import { AuditStatus } from "../audit/audit-status.js";
 import { sessionDurationMinutes } from "../policy/policy.types.js";
 import type { ProjectService } from "../projects/project.service.js";
@@ -101,12 +101,10 @@ export class SessionService {
       await this.audit.lockChain(tx.em, session.projectId);
       const now = this.clock.now();
       // The conditional update decides: of many concurrent revocations exactly one changes the row.
-      const changed = session.revokedAt ? 0 : await tx.em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: now });
-      if (changed === 0) {
-        draft.details = { noop: true, reason: "already revoked" };
-        const current = await tx.em.findOneOrFail(Session, { id: session.id }, { refresh: true });
-        return detached(current, current.revokedAt);
-      }
+      if (session.revokedAt) return this.revokedAlready(draft, session);
+      const changed = await tx.em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: now });
+      // Lost the race to a concurrent revocation: report the time it recorded.
+      if (changed === 0) return this.revokedAlready(draft, await tx.em.findOneOrFail(Session, { id: session.id }, { refresh: true }));
       return detached(session, now);
     });
   }
@@ -168,6 +166,11 @@ export class SessionService {
       impersonatorEmail: session.impersonatorEmail,
       sessionExpiresAt: session.expiresAt,
     });
+  }
+
+  private revokedAlready(draft: AuditDraft, session: Session): Session {
+    draft.details = { noop: true, reason: "already revoked" };
+    return detached(session, session.revokedAt);
   }
 
   private async verifiedClaims(args: SessionLocator): Promise<SessionJwtClaims | null> {
