@@ -16,6 +16,7 @@ import { createOrm } from "../src/db/orm.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
 import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
 import { SigningKeyService } from "../src/modules/signing-keys/signing-key.service.js";
+import { endpointCacheMs } from "../src/modules/webhooks/webhook-outbox.js";
 import { asBackend, asMember, gql, gqlOk, type Credential } from "./harness/client.js";
 import { freshDatabaseUrl, testDatabaseKind, type FreshDatabase } from "./harness/databases.js";
 import { testRedisUrl } from "./harness/global-setup.js";
@@ -357,6 +358,9 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
         input: { projectId: setup.projectId, url: receiver.url, eventTypes: ["dashboard.impersonation_token.create"] },
       });
       const endpointId = created.createWebhookEndpoint.endpoint.id as string;
+      // Instance B learns of an endpoint created on A within the outbox's cache window: events it
+      // commits before then are not announced to it (documented). Start the bursts after it.
+      await new Promise((resolve) => setTimeout(resolve, endpointCacheMs + 100));
       const deliveries = () =>
         withPg(db.url, async (client) => (await client.query<{ id: string; status: string; attempt_count: number }>("select id, status, attempt_count from webhook_deliveries where endpoint_id = $1", [endpointId])).rows);
 
@@ -382,7 +386,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
     } finally {
       await receiver.close();
     }
-  });
+  }, 60_000);
 
   it("refuse to start an instance whose REDIS_URL cannot be reached, saying why", async () => {
     const failing = startServer("instance C", build.dir, serverEnv(db.url, { REDIS_URL: "redis://127.0.0.1:1" }));

@@ -7,7 +7,7 @@ import { AuditStatus } from "../audit/audit-status.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
 
 /** How long an instance trusts its copy of a project's endpoint list (local writes clear it at once). */
-const endpointCacheMs = 1000;
+export const endpointCacheMs = 1000;
 
 interface SubscribedEndpoint {
   id: string;
