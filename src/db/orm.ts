@@ -48,7 +48,7 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
   };
   let orm: MikroORM;
   if (target.kind === "sqlite") {
-    const { MikroORM: SqliteOrm } = await import("@mikro-orm/sqlite");
+    const { MikroORM: SqliteOrm } = await import("@mikro-orm/better-sqlite");
     orm = await SqliteOrm.init({
       ...common,
       dbName: target.location,
@@ -57,11 +57,13 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
         min: 1,
         max: 1,
         // WAL: readers never block the writer and a process crash loses nothing committed.
-        afterCreate: (conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
-          conn.exec(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-            (err) => done(err, conn),
-          );
+        afterCreate: (conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) => {
+          try {
+            conn.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+            done(null, conn);
+          } catch (error) {
+            done(error as Error, conn);
+          }
         },
       },
     } as Options);
