@@ -20,7 +20,8 @@ import type { EntityManager } from "@mikro-orm/core";
 import { parseArgs } from "node:util";
 import { newId } from "../src/auth/secrets.js";
 import { systemClock } from "../src/clock.js";
-import { createOrm, databaseKind } from "../src/db/orm.js";
+import { createOrm } from "../src/db/orm.js";
+import { sqlDatabaseOf } from "../src/db/sql.js";
 import { inTransaction } from "../src/db/transaction.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
 import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
@@ -73,7 +74,7 @@ async function insertRows(em: EntityManager, events: AuditEvent[]): Promise<void
 const started = performance.now();
 const orm = await createOrm({ databaseUrl, migrate: false });
 try {
-  const audit = new AuditLog(systemClock, databaseKind(orm));
+  const audit = new AuditLog(systemClock, sqlDatabaseOf(orm.em));
   const em = orm.em.fork();
   const member = await em.findOneOrFail(TeamMember, { id: values.member });
   const counted = await em

@@ -3,6 +3,7 @@ import type DataLoader from "dataloader";
 import type { Actor } from "./auth/actor.js";
 import { resolveActor, type PresentedCredentials } from "./auth/credentials.js";
 import { newId } from "./auth/secrets.js";
+import { sqlDatabaseOf } from "./db/sql.js";
 import type { Services } from "./services.js";
 import type { TeamMember } from "./modules/members/team-member.entity.js";
 import { createTeamMemberLoader } from "./modules/members/team-member.loader.js";
@@ -34,15 +35,28 @@ export interface ContextInput {
 }
 
 export async function createRequestContext(orm: MikroORM, services: Services, input: ContextInput): Promise<RequestContext> {
-  const em = orm.em.fork();
-  const actor = input.actor ?? (await resolveActor(em, input.credentials));
+  const db = sqlDatabaseOf(orm.em);
+  const actor = input.actor ?? (await resolveActor(db, input.credentials));
+  let em: EntityManager | undefined;
+  let loaders: Loaders | undefined;
+  // Made on first use: the hot paths (sessions, tokens) never touch the unit of work.
   return {
-    em,
+    get em() {
+      return (em ??= orm.em.fork());
+    },
+    set em(value) {
+      em = value;
+    },
+    get loaders() {
+      return (loaders ??= { user: createUserLoader(db), member: createTeamMemberLoader(db) });
+    },
+    set loaders(value) {
+      loaders = value;
+    },
     actor,
     requestId: newId("request"),
     ipAddress: input.ipAddress ?? null,
     userAgent: input.userAgent ? input.userAgent.slice(0, 512) : null,
     services,
-    loaders: { user: createUserLoader(em), member: createTeamMemberLoader(em) },
   };
 }

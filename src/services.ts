@@ -5,6 +5,7 @@ import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { databaseKind } from "./db/orm.js";
+import { sqlDatabaseOf } from "./db/sql.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
 import { AuditQueryService } from "./modules/audit/audit-query.service.js";
 import { AuditVerifyService } from "./modules/audit/audit-verify.service.js";
@@ -52,14 +53,15 @@ export interface Services {
 
 export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub }): Promise<Services> {
   const { orm, clock, config, pubsub } = deps;
-  const audit = new AuditLog(clock, databaseKind(orm));
+  const db = sqlDatabaseOf(orm.em);
+  const audit = new AuditLog(clock, db);
   audit.onCommitted((event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)));
   const signingKeys = new SigningKeyService(orm, clock);
   await signingKeys.init();
   const jwt = new SessionJwt(signingKeys, clock, config.publicUrl);
   const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
   const projects = new ProjectService(clock);
-  const sessions = new SessionService(clock, audit, projects, jwt);
+  const sessions = new SessionService(clock, audit, projects, jwt, db);
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens);
   const recheck = new ActorRecheck(orm);
@@ -68,7 +70,7 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const auditQuery = new AuditQueryService(orm, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(orm, projects);
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
-  const outbox = new WebhookOutbox(clock, databaseKind(orm));
+  const outbox = new WebhookOutbox(clock);
   const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
   // The worker is woken only when a delivery was actually queued, and only once it has committed.
   audit.onAppend(async (tx, event) => {

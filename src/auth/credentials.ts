@@ -1,5 +1,4 @@
-import type { EntityManager } from "@mikro-orm/core";
-import { findOneBySql } from "../db/raw.js";
+import type { SqlDatabase } from "../db/sql.js";
 import { TeamMember } from "../modules/members/team-member.entity.js";
 import { Project } from "../modules/projects/project.entity.js";
 import type { Actor } from "./actor.js";
@@ -17,19 +16,19 @@ const maxCredentialLength = 512;
  * Turns a presented credential into an actor. A credential that is present but wrong yields
  * `invalid` (never a thrown error), so that the authChecker answers UNAUTHENTICATED in-band.
  */
-export async function resolveActor(em: EntityManager, credentials: PresentedCredentials): Promise<Actor> {
+export async function resolveActor(db: SqlDatabase, credentials: PresentedCredentials): Promise<Actor> {
   const authorization = credentials.authorization?.trim();
   if (authorization) {
     if (authorization.length > maxCredentialLength) return { kind: "invalid" };
     const [scheme, value] = splitScheme(authorization);
-    if (scheme === "bearer" && value) return resolveMember(em, value);
-    if (scheme === "basic" && value) return resolveBackend(em, value);
+    if (scheme === "bearer" && value) return resolveMember(db, value);
+    if (scheme === "basic" && value) return resolveBackend(db, value);
     return { kind: "invalid" };
   }
   const publicToken = credentials.publicToken?.trim();
   if (publicToken) {
     if (publicToken.length > maxCredentialLength) return { kind: "invalid" };
-    const project = await findOneBySql(em, Project, "select * from projects where public_token_hash = ?", [hashSecret(publicToken)]);
+    const project = await findOne(db, Project, "select * from projects where public_token_hash = ?", hashSecret(publicToken));
     return project ? { kind: "frontend", project } : { kind: "invalid" };
   }
   return { kind: "anonymous" };
@@ -41,19 +40,14 @@ function splitScheme(header: string): [string, string] {
   return [header.slice(0, space).toLowerCase(), header.slice(space + 1).trim()];
 }
 
-async function resolveMember(em: EntityManager, apiKey: string): Promise<Actor> {
+async function resolveMember(db: SqlDatabase, apiKey: string): Promise<Actor> {
   // One statement: the key, by its hash, and its member.
-  const member = await findOneBySql(
-    em,
-    TeamMember,
-    "select m.* from member_api_keys k join team_members m on m.id = k.member_id where k.key_hash = ?",
-    [hashSecret(apiKey)],
-  );
+  const member = await findOne(db, TeamMember, "select m.* from member_api_keys k join team_members m on m.id = k.member_id where k.key_hash = ?", hashSecret(apiKey));
   if (!member || member.disabled) return { kind: "invalid" };
   return { kind: "member", member };
 }
 
-async function resolveBackend(em: EntityManager, encoded: string): Promise<Actor> {
+async function resolveBackend(db: SqlDatabase, encoded: string): Promise<Actor> {
   let decoded: string;
   try {
     decoded = Buffer.from(encoded, "base64").toString("utf8");
@@ -64,9 +58,13 @@ async function resolveBackend(em: EntityManager, encoded: string): Promise<Actor
   if (colon <= 0) return { kind: "invalid" };
   const projectId = decoded.slice(0, colon);
   const secret = decoded.slice(colon + 1);
-  const project = projectId.length <= 64 ? await findOneBySql(em, Project, "select * from projects where id = ?", [projectId]) : null;
+  const project = projectId.length <= 64 ? await findOne(db, Project, "select * from projects where id = ?", projectId) : null;
   // Hash even when the project is unknown so that both paths cost the same.
   const presentedHash = hashSecret(secret);
   if (!project) return { kind: "invalid" };
   return constantTimeEqual(project.secretHash, presentedHash) ? { kind: "backend", project } : { kind: "invalid" };
+}
+
+function findOne<T extends object>(db: SqlDatabase, entity: new () => T, text: string, key: string): Promise<T | null> {
+  return db.sql.entity(entity, text, [key]);
 }

@@ -2,6 +2,7 @@ import type { MikroORM, Options } from "@mikro-orm/core";
 import type { AbstractSqlConnection } from "@mikro-orm/knex";
 import { Migrator } from "@mikro-orm/migrations";
 import { entities } from "./entities.js";
+import { cachePreparedStatements } from "./sqlite-statement-cache.js";
 import { postgresqlMigrations } from "../../migrations/postgresql/index.js";
 import { sqliteMigrations } from "../../migrations/sqlite/index.js";
 
@@ -57,8 +58,9 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
         min: 1,
         max: 1,
         // WAL: readers never block the writer and a process crash loses nothing committed.
-        afterCreate: (conn: { exec(sql: string): void }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (conn: { exec(sql: string): void; prepare(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
           try {
+            cachePreparedStatements(conn);
             conn.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
             done(null, conn);
           } catch (error) {

@@ -1,8 +1,7 @@
-import type { EntityManager } from "@mikro-orm/core";
 import { actorId, actorType, isAuthenticated, type AuthenticatedActor } from "../../auth/actor.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
-import type { DatabaseKind } from "../../db/orm.js";
+import type { Sql, SqlDatabase, SqlTx } from "../../db/sql.js";
 import { inTransaction, type Tx } from "../../db/transaction.js";
 import { isAppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
@@ -30,7 +29,7 @@ export interface AuditCaller {
   userAgent: string | null;
 }
 
-export type InTransactionAuditListener = (tx: Tx, event: AuditEvent) => Promise<void>;
+export type InTransactionAuditListener = (tx: SqlTx, event: AuditEvent) => Promise<void>;
 export type CommittedAuditListener = (event: AuditEvent) => void | Promise<void>;
 
 /**
@@ -43,7 +42,7 @@ export class AuditLog {
 
   constructor(
     private readonly clock: Clock,
-    private readonly databaseKind: DatabaseKind,
+    private readonly db: SqlDatabase,
   ) {}
 
   /** Work that must commit with the event (the webhook outbox). */
@@ -58,7 +57,7 @@ export class AuditLog {
 
   /** Appends one event inside `tx`. */
   async append(
-    tx: Tx,
+    tx: SqlTx,
     caller: AuditCaller,
     draft: AuditDraft,
     outcome: { status: AuditStatus; errorCode?: string | null },
@@ -82,11 +81,11 @@ export class AuditLog {
     event.details = draft.details ? JSON.stringify(draft.details) : null;
     event.createdAt = this.clock.now();
 
-    const previous = await this.lastOfChain(tx.em, event.projectId);
+    const previous = await this.lastOfChain(tx.sql, event.projectId);
     event.seq = previous.seq + 1;
     event.prevHash = previous.hash;
     event.hash = chainHash(event.prevHash, event);
-    await tx.em.insert(event);
+    await tx.sql.insert(AuditEvent, event);
 
     for (const listener of this.inTransactionListeners) await listener(tx, event);
     tx.afterCommit(() => this.announce(event));
@@ -96,17 +95,34 @@ export class AuditLog {
   /**
    * Runs an audited operation: `fn`'s change and its SUCCESS event commit in one transaction; if
    * `fn` throws, that transaction rolls back and a FAILURE event is written in a transaction of its
-   * own. Either way the call leaves exactly one event of its own.
+   * own. Either way the call leaves exactly one event of its own. `fn` works through MikroORM.
    */
-  async run<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: Tx, draft: AuditDraft) => Promise<T>): Promise<T> {
+  run<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: Tx, draft: AuditDraft) => Promise<T>): Promise<T> {
+    return this.audited<Tx, T>(ctx, draft, (work) => inTransaction(ctx.em, work), async (tx) => {
+      const result = await fn(tx, draft);
+      await tx.em.flush();
+      return result;
+    });
+  }
+
+  /** As `run`, for operations written in hand-written SQL (the hot paths): no unit of work at all. */
+  runSql<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: SqlTx, draft: AuditDraft) => Promise<T>): Promise<T> {
+    return this.audited<SqlTx, T>(ctx, draft, (work) => this.db.transaction(work), (tx) => fn(tx, draft));
+  }
+
+  private async audited<X extends SqlTx, T>(
+    ctx: RequestContext,
+    draft: AuditDraft,
+    transaction: (work: (tx: X) => Promise<T>) => Promise<T>,
+    fn: (tx: X) => Promise<T>,
+  ): Promise<T> {
     const caller = callerOf(ctx);
     try {
-      return await inTransaction(ctx.em, async (tx) => {
+      return await transaction(async (tx) => {
         // The chain lock comes before any row lock the operation takes, so lock order is the same
         // in every audited transaction (no deadlock between a chain writer and a row writer).
-        if (draft.projectId) await this.lockChain(tx.em, clip(draft.projectId, 64)!);
-        const result = await fn(tx, draft);
-        await tx.em.flush();
+        if (draft.projectId) await this.lockChain(tx.sql, clip(draft.projectId, 64)!);
+        const result = await fn(tx);
         await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
         return result;
       });
@@ -122,7 +138,7 @@ export class AuditLog {
     if (!isAuthenticated(ctx.actor)) return;
     const caller = callerOf(ctx);
     try {
-      await inTransaction(ctx.em, (tx) => this.append(tx, caller, draft, { status: AuditStatus.FAILURE, errorCode }));
+      await this.db.transaction((tx) => this.append(tx, caller, draft, { status: AuditStatus.FAILURE, errorCode }));
     } catch (error) {
       console.error("failed to record a failure audit event:", error instanceof Error ? error.message : error);
     }
@@ -132,21 +148,14 @@ export class AuditLog {
    * Serialises writers of one project's chain across connections and instances (PostgreSQL). Take
    * it before the first row lock of a transaction; taking it again later is free.
    */
-  async lockChain(em: EntityManager, projectId: string): Promise<void> {
-    if (this.databaseKind !== "postgresql") return; // SQLite has one writer at a time already
-    await em.getConnection().execute("select pg_advisory_xact_lock(hashtext(?))", [`audit:${projectId}`], "run", em.getTransactionContext());
+  async lockChain(sql: Sql, projectId: string): Promise<void> {
+    if (this.db.kind !== "postgresql") return; // SQLite has one writer at a time already
+    await sql.all("select pg_advisory_xact_lock(hashtext(?))", [`audit:${projectId}`]);
   }
 
-  private async lastOfChain(em: EntityManager, projectId: string): Promise<{ seq: number; hash: string }> {
-    const connection = em.getConnection();
-    await this.lockChain(em, projectId);
-    const rows = await connection.execute<Array<{ seq: number; hash: string }>>(
-      "select seq, hash from audit_events where project_id = ? order by seq desc limit 1",
-      [projectId],
-      "all",
-      em.getTransactionContext(),
-    );
-    const last = rows[0];
+  private async lastOfChain(sql: Sql, projectId: string): Promise<{ seq: number; hash: string }> {
+    await this.lockChain(sql, projectId);
+    const last = await sql.one<{ seq: number; hash: string }>("select seq, hash from audit_events where project_id = ? order by seq desc limit 1", [projectId]);
     return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: genesisHash };
   }
 

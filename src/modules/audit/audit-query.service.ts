@@ -10,6 +10,7 @@ import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } f
 import { isPlausibleId } from "../../graphql/validation.js";
 import type { AppPubSub } from "../../pubsub/pubsub.js";
 import { Topic, type AuditEventMessage } from "../../pubsub/topics.js";
+import { sqlDatabaseOf } from "../../db/sql.js";
 import { createTeamMemberLoader } from "../members/team-member.loader.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
@@ -203,7 +204,8 @@ export class AuditQueryService {
 
   private loadersFor(eventId: string): { em: EntityManager; loaders: Loaders } {
     const em = this.orm.em.fork();
-    const entry = { em, loaders: { user: createUserLoader(em), member: createTeamMemberLoader(em) } };
+    const db = sqlDatabaseOf(em);
+    const entry = { em, loaders: { user: createUserLoader(db), member: createTeamMemberLoader(db) } };
     this.eventLoaders.set(eventId, entry);
     // Keep only the latest few events' loaders: enough for every subscriber to take its turn.
     if (this.eventLoaders.size > 64) this.eventLoaders.delete(this.eventLoaders.keys().next().value!);

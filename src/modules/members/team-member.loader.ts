@@ -1,12 +1,9 @@
-import type { EntityManager } from "@mikro-orm/core";
-import DataLoader from "dataloader";
+import type DataLoader from "dataloader";
+import { createByIdLoader } from "../../db/batch-loader.js";
+import type { SqlDatabase } from "../../db/sql.js";
 import { TeamMember } from "./team-member.entity.js";
 
 /** Per-request batch loader: one SELECT for all members a response mentions. */
-export function createTeamMemberLoader(em: EntityManager): DataLoader<string, TeamMember | null> {
-  return new DataLoader(async (ids) => {
-    const rows = await em.find(TeamMember, { id: { $in: [...ids] } });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
-  });
+export function createTeamMemberLoader(db: SqlDatabase): DataLoader<string, TeamMember | null> {
+  return createByIdLoader(db, TeamMember, "team_members");
 }

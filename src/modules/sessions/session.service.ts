@@ -3,7 +3,7 @@ import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
-import { findOneBySql } from "../../db/raw.js";
+import type { Sql, SqlDatabase } from "../../db/sql.js";
 import type { Tx } from "../../db/transaction.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
@@ -38,10 +38,11 @@ export class SessionService {
     private readonly audit: AuditLog,
     private readonly projects: ProjectService,
     private readonly jwt: SessionJwt,
+    private readonly db: SqlDatabase,
   ) {}
 
   /** Starts the one-hour session a token was exchanged for. */
-  async start(em: EntityManager, token: ImpersonationToken, now: Date): Promise<{ session: Session; sessionToken: string }> {
+  async start(sql: Sql, token: ImpersonationToken, now: Date): Promise<{ session: Session; sessionToken: string }> {
     const sessionToken = randomSecret(SecretPrefix.sessionToken);
     const session = new Session();
     session.projectId = token.projectId;
@@ -53,7 +54,7 @@ export class SessionService {
     session.startedAt = now;
     session.lastAccessedAt = now;
     session.expiresAt = new Date(now.getTime() + sessionDurationMinutes * 60_000);
-    await em.insert(session);
+    await sql.insert(Session, session);
     return { session, sessionToken };
   }
 
@@ -67,10 +68,10 @@ export class SessionService {
     }
     if (args.sessionId) throw new AppError(ErrorCode.BAD_USER_INPUT, "Authenticate with sessionToken or sessionJwt.");
     const claims = await this.verifiedClaims(args);
-    const session = await this.locate(ctx.em, ctx, args, claims);
+    const session = await this.locate(this.db.sql, ctx, args, claims);
     const now = this.clock.now();
     this.assertActive(session, now);
-    await ctx.em.nativeUpdate(Session, { id: session.id }, { lastAccessedAt: now });
+    await this.db.sql.run("update sessions set last_accessed_at = ? where id = ?", [now, session.id]);
     session.lastAccessedAt = now;
     const user = await ctx.loaders.user.load(session.userId);
     if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
@@ -90,7 +91,7 @@ export class SessionService {
       if (ctx.actor.kind === "frontend" && args.sessionId) {
         throw new AppError(ErrorCode.FORBIDDEN, "The frontend may revoke a session only with its sessionToken or sessionJwt.");
       }
-      const session = await this.locate(tx.em, ctx, args, claims);
+      const session = await this.locate(tx.sql, ctx, args, claims);
       Object.assign(draft, {
         projectId: session.projectId,
         userId: session.userId,
@@ -98,7 +99,7 @@ export class SessionService {
         impersonatorEmail: session.impersonatorEmail,
         sessionId: session.id,
       });
-      await this.audit.lockChain(tx.em, session.projectId);
+      await this.audit.lockChain(tx.sql, session.projectId);
       const now = this.clock.now();
       // The conditional update decides: of many concurrent revocations exactly one changes the row.
       if (session.revokedAt) return this.revokedAlready(draft, session);
@@ -183,21 +184,21 @@ export class SessionService {
    * sees only its own project's sessions (SESSION_NOT_FOUND otherwise, never a hint it exists).
    * A JWT locator must come with its already verified claims.
    */
-  private async locate(em: EntityManager, ctx: RequestContext, args: SessionLocator, claims: SessionJwtClaims | null): Promise<Session> {
+  private async locate(sql: Sql, ctx: RequestContext, args: SessionLocator, claims: SessionJwtClaims | null): Promise<Session> {
     const given = [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined);
     if (given.length !== 1) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionId, sessionToken or sessionJwt.");
     }
     let session: Session | null = null;
     if (typeof args.sessionId === "string") {
-      session = isPlausibleId(args.sessionId) ? await em.findOne(Session, { id: args.sessionId }) : null;
+      session = isPlausibleId(args.sessionId) ? await sql.entity(Session, "select * from sessions where id = ?", [args.sessionId]) : null;
     } else if (typeof args.sessionToken === "string") {
       session =
         args.sessionToken.length <= maxCredentialLength
-          ? await findOneBySql(em, Session, "select * from sessions where token_hash = ?", [hashSecret(args.sessionToken)])
+          ? await sql.entity(Session, "select * from sessions where token_hash = ?", [hashSecret(args.sessionToken)])
           : null;
     } else if (claims) {
-      session = await em.findOne(Session, { id: claims.sid });
+      session = await sql.entity(Session, "select * from sessions where id = ?", [claims.sid]);
       const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (session && (!audience.includes(session.projectId) || claims.sub !== session.userId)) session = null;
     }

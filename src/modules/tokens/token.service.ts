@@ -45,11 +45,13 @@ export class TokenService {
       impersonatorEmail: member.email,
       reason: typeof input.reason === "string" ? input.reason.trim().slice(0, 500) || null : null,
     };
-    return this.audit.run(ctx, draft, async (tx) => {
+    return this.audit.runSql(ctx, draft, async (tx) => {
       const reason = requiredText(input.reason, "reason", 500);
-      const project = await this.projects.requireForActor(tx.em, ctx.actor, input.projectId);
+      const project = await this.projects.requireForActorSql(tx.sql, ctx.actor, input.projectId);
       if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
-      const user = isPlausibleId(input.userId) ? await tx.em.findOne(User, { id: input.userId, projectId: project.id }) : null;
+      const user = isPlausibleId(input.userId)
+        ? await tx.sql.entity(User, "select * from users where id = ? and project_id = ?", [input.userId, project.id])
+        : null;
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
 
       const now = this.clock.now();
@@ -63,7 +65,7 @@ export class TokenService {
       row.tokenHash = hashSecret(token);
       row.createdAt = now;
       row.expiresAt = new Date(now.getTime() + project.tokenTtlSeconds * 1000);
-      await tx.em.insert(row);
+      await tx.sql.insert(ImpersonationToken, row);
 
       const launchUrl = new URL(project.loginRedirectUrl);
       launchUrl.searchParams.set("token_type", "impersonation");
@@ -82,11 +84,11 @@ export class TokenService {
     const actor = ctx.actor;
     const draft = { action: AuditAction.AuthenticateImpersonationToken, projectId: actor.project.id };
     const guessKey = `token:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
-    return this.audit.run(ctx, draft, async (tx, draft) => {
+    return this.audit.runSql(ctx, draft, async (tx, draft) => {
       if (this.failures.isLimited(guessKey)) throw new AppError(ErrorCode.RATE_LIMITED, "Too many unknown tokens; retry later.");
       const row =
         typeof token === "string" && token.length <= maxTokenLength
-          ? await tx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) })
+          ? await tx.sql.entity(ImpersonationToken, "select * from impersonation_tokens where token_hash = ?", [hashSecret(token)])
           : null;
       if (!row || row.projectId !== actor.project.id) {
         this.failures.recordFailure(guessKey);
@@ -99,7 +101,8 @@ export class TokenService {
         reason: row.reason,
       });
 
-      const project = await tx.em.findOneOrFail(Project, { id: row.projectId });
+      const project = await tx.sql.entity(Project, "select * from projects where id = ?", [row.projectId]);
+      if (!project) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
       if (actor.kind === "frontend" && !project.allowFrontendAuthentication) {
         throw new AppError(ErrorCode.FRONTEND_AUTHENTICATION_DISABLED);
       }
@@ -107,21 +110,21 @@ export class TokenService {
       if (row.usedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
       const now = this.clock.now();
       if (row.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_EXPIRED);
-      const impersonator = await tx.em.findOne(TeamMember, { id: row.impersonatorId });
+      const impersonator = await tx.sql.entity(TeamMember, "select * from team_members where id = ?", [row.impersonatorId]);
       if (!impersonator || impersonator.disabled || !canImpersonate(impersonator.role)) {
         throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
       }
       if (row.voidedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
 
-      const won = await tx.em.nativeUpdate(
-        ImpersonationToken,
-        { id: row.id, usedAt: null, voidedAt: null, expiresAt: { $gt: now } },
-        { usedAt: now },
+      const won = await tx.sql.run(
+        "update impersonation_tokens set used_at = ? where id = ? and used_at is null and voided_at is null and expires_at > ?",
+        [now, row.id, now],
       );
       if (won !== 1) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
 
-      const user = await tx.em.findOneOrFail(User, { id: row.userId });
-      const { session, sessionToken } = await this.sessions.start(tx.em, row, now);
+      const user = await tx.sql.entity(User, "select * from users where id = ?", [row.userId]);
+      if (!user) throw new AppError(ErrorCode.NOT_FOUND, "The token's user no longer exists.");
+      const { session, sessionToken } = await this.sessions.start(tx.sql, row, now);
       draft.sessionId = session.id;
       const sessionJwt = await this.jwt.sign({
         projectId: session.projectId,

@@ -1,12 +1,9 @@
-import type { EntityManager } from "@mikro-orm/core";
-import DataLoader from "dataloader";
+import type DataLoader from "dataloader";
+import { createByIdLoader } from "../../db/batch-loader.js";
+import type { SqlDatabase } from "../../db/sql.js";
 import { User } from "./user.entity.js";
 
 /** Per-request batch loader: one SELECT for all users a response mentions. */
-export function createUserLoader(em: EntityManager): DataLoader<string, User | null> {
-  return new DataLoader(async (ids) => {
-    const rows = await em.find(User, { id: { $in: [...ids] } });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id) ?? null);
-  });
+export function createUserLoader(db: SqlDatabase): DataLoader<string, User | null> {
+  return createByIdLoader(db, User, "users");
 }

@@ -1,6 +1,5 @@
 import type { Clock } from "../../clock.js";
-import type { DatabaseKind } from "../../db/orm.js";
-import type { Tx } from "../../db/transaction.js";
+import type { SqlTx } from "../../db/sql.js";
 import type { AuditEvent } from "../audit/audit-event.entity.js";
 import { toAuditEventMessage } from "../audit/audit-message.js";
 import { AuditStatus } from "../audit/audit-status.js";
@@ -47,10 +46,7 @@ export function isWebhookEvent(event: AuditEvent): boolean {
 export class WebhookOutbox {
   private readonly cache = new Map<string, { loadedAt: number; endpoints: SubscribedEndpoint[] }>();
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly databaseKind: DatabaseKind,
-  ) {}
+  constructor(private readonly clock: Clock) {}
 
   /** Forget a project's endpoints (after a local create, update or delete commits). */
   invalidate(projectId: string): void {
@@ -58,7 +54,7 @@ export class WebhookOutbox {
   }
 
   /** The AuditLog.onAppend listener. Returns how many deliveries it queued. */
-  async record(tx: Tx, event: AuditEvent): Promise<number> {
+  async record(tx: SqlTx, event: AuditEvent): Promise<number> {
     if (!isWebhookEvent(event)) return 0;
     const endpoints = (await this.endpointsOf(tx, event.projectId)).filter((endpoint) => endpoint.eventTypes.includes(event.eventType!));
     if (endpoints.length === 0) return 0;
@@ -74,23 +70,19 @@ export class WebhookOutbox {
       delivery.createdAt = event.createdAt;
       return delivery;
     });
-    await tx.em.insertMany(deliveries);
+    for (const delivery of deliveries) await tx.sql.insert(WebhookDelivery, delivery);
     return deliveries.length;
   }
 
-  private async endpointsOf(tx: Tx, projectId: string): Promise<SubscribedEndpoint[]> {
+  private async endpointsOf(tx: SqlTx, projectId: string): Promise<SubscribedEndpoint[]> {
     const cached = this.cache.get(projectId);
     const now = this.clock.now().getTime();
     if (cached && now >= cached.loadedAt && now - cached.loadedAt < endpointCacheMs) return cached.endpoints;
     // Read through the transaction's own connection (SQLite has exactly one).
-    const rows: Array<{ id: string; event_types: unknown }> = await tx.em
-      .getConnection()
-      .execute(
-        "select id, event_types from webhook_endpoints where project_id = ? and enabled = ?",
-        [projectId, this.databaseKind === "sqlite" ? 1 : true],
-        "all",
-        tx.em.getTransactionContext(),
-      );
+    const rows = await tx.sql.all<{ id: string; event_types: unknown }>("select id, event_types from webhook_endpoints where project_id = ? and enabled = ?", [
+      projectId,
+      true,
+    ]);
     const endpoints = rows.map((row) => ({ id: row.id, eventTypes: parseEventTypes(row.event_types) }));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(projectId, { loadedAt: now, endpoints });

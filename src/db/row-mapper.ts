@@ -1,0 +1,94 @@
+import type { EntityClass, MetadataStorage } from "@mikro-orm/core";
+import type { SqlRow, SqlValue } from "./sql.js";
+
+type ColumnKind = "date" | "boolean" | "number" | "other";
+
+interface Column {
+  property: string;
+  name: string;
+  kind: ColumnKind;
+}
+
+interface EntityColumns {
+  prototype: object;
+  table: string;
+  columns: Column[];
+  insertText: string;
+}
+
+/**
+ * Maps rows of hand-written SQL to entity objects and entity objects to INSERTs, from MikroORM's
+ * own metadata, so both follow the entities. The objects are plain instances of the entity class,
+ * outside any unit of work: nothing writes them back behind the caller's back.
+ */
+export class RowMapper {
+  private readonly byEntity = new Map<EntityClass<object>, EntityColumns>();
+
+  constructor(private readonly metadata: MetadataStorage) {}
+
+  toEntity<T extends object>(entity: EntityClass<T>, row: SqlRow): T {
+    const { prototype, columns } = this.columnsOf(entity);
+    const result = Object.create(prototype) as Record<string, unknown>;
+    for (const column of columns) result[column.property] = fromColumn(row[column.name], column.kind);
+    return result as T;
+  }
+
+  /** An INSERT of every column, and its parameters. */
+  insert<T extends object>(entity: EntityClass<T>, value: T): { text: string; params: SqlValue[] } {
+    const { columns, insertText } = this.columnsOf(entity);
+    const record = value as Record<string, unknown>;
+    return { text: insertText, params: columns.map((column) => (record[column.property] ?? null) as SqlValue) };
+  }
+
+  private columnsOf(entity: EntityClass<object>): EntityColumns {
+    let found = this.byEntity.get(entity);
+    if (!found) {
+      const meta = this.metadata.get(entity.name);
+      const columns = meta.props
+        .filter((prop) => prop.persist !== false && prop.fieldNames?.length === 1)
+        .map((prop) => ({ property: prop.name, name: prop.fieldNames[0]!, kind: kindOf(prop.runtimeType, prop.type) }));
+      const names = columns.map((column) => column.name).join(", ");
+      const placeholders = columns.map(() => "?").join(", ");
+      found = {
+        prototype: entity.prototype as object,
+        table: meta.tableName,
+        columns,
+        insertText: `insert into ${meta.tableName} (${names}) values (${placeholders})`,
+      };
+      this.byEntity.set(entity, found);
+    }
+    return found;
+  }
+}
+
+function kindOf(runtimeType: string | undefined, type: unknown): ColumnKind {
+  const name = String(runtimeType ?? type).toLowerCase();
+  if (name === "date" || name === "datetime") return "date";
+  if (name === "boolean") return "boolean";
+  if (name === "number" || name === "integer") return "number";
+  return "other";
+}
+
+function fromColumn(value: unknown, kind: ColumnKind): unknown {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case "date":
+      return toDate(value);
+    case "boolean":
+      return value === true || value === 1 || value === "1" || value === "t" || value === "true";
+    case "number":
+      return Number(value);
+    default:
+      return value;
+  }
+}
+
+/** SQLite keeps datetimes as epoch milliseconds; PostgreSQL hands timestamptz back as text. */
+export function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === "number" || typeof value === "bigint") return new Date(Number(value));
+  const text = String(value);
+  if (/^\d+$/.test(text)) return new Date(Number(text));
+  // "2026-11-25 06:00:00.123+00" → ISO 8601
+  return new Date(text.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"));
+}

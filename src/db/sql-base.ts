@@ -1,0 +1,31 @@
+import type { EntityClass } from "@mikro-orm/core";
+import type { RowMapper } from "./row-mapper.js";
+import type { Sql, SqlRow, SqlValue } from "./sql.js";
+
+/** What every dialect's Sql shares: single rows, and entities to and from rows. */
+export abstract class SqlBase implements Sql {
+  constructor(protected readonly rows: RowMapper) {}
+
+  abstract all<T = SqlRow>(text: string, params?: readonly SqlValue[]): Promise<T[]>;
+  abstract run(text: string, params?: readonly SqlValue[]): Promise<number>;
+
+  async one<T = SqlRow>(text: string, params: readonly SqlValue[] = []): Promise<T | null> {
+    const rows = await this.all<T>(text, params);
+    return rows[0] ?? null;
+  }
+
+  async entity<T extends object>(entity: EntityClass<T>, text: string, params: readonly SqlValue[] = []): Promise<T | null> {
+    const row = await this.one(text, params);
+    return row ? this.rows.toEntity(entity, row) : null;
+  }
+
+  async entities<T extends object>(entity: EntityClass<T>, text: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const rows = await this.all(text, params);
+    return rows.map((row) => this.rows.toEntity(entity, row));
+  }
+
+  async insert<T extends object>(entity: EntityClass<T>, value: T): Promise<void> {
+    const { text, params } = this.rows.insert(entity, value);
+    await this.run(text, params);
+  }
+}

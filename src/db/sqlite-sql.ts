@@ -1,0 +1,118 @@
+import type { EntityManager } from "@mikro-orm/core";
+import type { AbstractSqlConnection } from "@mikro-orm/knex";
+import type { RowMapper } from "./row-mapper.js";
+import { runTransaction } from "./run-transaction.js";
+import type { Sql, SqlDatabase, SqlRow, SqlTx, SqlValue } from "./sql.js";
+import { SqlBase } from "./sql-base.js";
+
+/** What we use of a better-sqlite3 connection (its `prepare` is cached: sqlite-statement-cache.ts). */
+interface SqliteConnection {
+  prepare(text: string): SqliteStatement;
+  readonly inTransaction: boolean;
+}
+
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(params: unknown[]): unknown[];
+  run(params: unknown[]): { changes: number };
+}
+
+/** knex's connection pool: SQLite has exactly one connection, which a transaction holds until it ends. */
+interface ConnectionPool {
+  acquireConnection(): Promise<SqliteConnection>;
+  releaseConnection(connection: SqliteConnection): Promise<void>;
+}
+
+/**
+ * Hand-written statements on better-sqlite3, run synchronously on the process's one connection.
+ * Every use takes that connection from knex's pool, the one MikroORM's transactions hold too, so a
+ * statement never lands inside someone else's open transaction.
+ */
+export class SqliteSqlDatabase implements SqlDatabase {
+  readonly kind = "sqlite" as const;
+  readonly sql: Sql;
+  private readonly pool: ConnectionPool;
+  private readonly log: StatementLog;
+
+  constructor(
+    em: EntityManager,
+    private readonly rows: RowMapper,
+  ) {
+    const connection = em.getConnection() as unknown as AbstractSqlConnection & { logQuery(query: string): void };
+    this.pool = connection.getKnex().client as unknown as ConnectionPool;
+    // Statements go to MikroORM's query log like its own, when that log is on (statement-count tests).
+    this.log = em.config.get("debug") ? (text) => connection.logQuery(text) : null;
+    this.sql = new SqliteSql(rows, this.log, async (work) => {
+      const connection = await this.pool.acquireConnection();
+      try {
+        return work(connection);
+      } finally {
+        await this.pool.releaseConnection(connection);
+      }
+    });
+  }
+
+  within(em: EntityManager): Sql {
+    const transaction = em.getTransactionContext<{ client: ConnectionPool }>();
+    if (!transaction) return this.sql;
+    // Inside a knex transaction its client hands out the connection that transaction holds.
+    return new SqliteSql(this.rows, this.log, async (work) => work(await transaction.client.acquireConnection()));
+  }
+
+  async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return runTransaction(async (afterCommit) => {
+      const connection = await this.pool.acquireConnection();
+      try {
+        execute(connection, "begin immediate", [], "run", this.log);
+        try {
+          const result = await fn({ sql: new SqliteSql(this.rows, this.log, async (work) => work(connection)), afterCommit });
+          execute(connection, "commit", [], "run", this.log);
+          return result;
+        } catch (error) {
+          if (connection.inTransaction) execute(connection, "rollback", [], "run", this.log);
+          throw error;
+        }
+      } finally {
+        await this.pool.releaseConnection(connection);
+      }
+    });
+  }
+}
+
+type WithConnection = <R>(work: (connection: SqliteConnection) => R) => Promise<R>;
+
+class SqliteSql extends SqlBase {
+  constructor(
+    rows: RowMapper,
+    private readonly log: StatementLog,
+    private readonly withConnection: WithConnection,
+  ) {
+    super(rows);
+  }
+
+  all<T = SqlRow>(text: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.withConnection((connection) => execute(connection, text, params, "all", this.log) as T[]);
+  }
+
+  run(text: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.withConnection((connection) => execute(connection, text, params, "run", this.log) as number);
+  }
+}
+
+type StatementLog = ((text: string) => void) | null;
+
+function execute(connection: SqliteConnection, text: string, params: readonly SqlValue[], mode: "all" | "run", log: StatementLog): unknown[] | number {
+  log?.(text);
+  const statement = connection.prepare(text);
+  const bound = params.map(toSqlite);
+  if (statement.reader) return mode === "all" ? statement.all(bound) : statement.all(bound).length;
+  const { changes } = statement.run(bound);
+  return mode === "run" ? changes : [];
+}
+
+/** As MikroORM stores them: datetimes as epoch milliseconds, booleans as 0/1. */
+function toSqlite(value: SqlValue): unknown {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
+}
