@@ -3,7 +3,7 @@ import type DataLoader from "dataloader";
 import type { Actor } from "./auth/actor.js";
 import { resolveActor, type PresentedCredentials } from "./auth/credentials.js";
 import { newId } from "./auth/secrets.js";
-import { sqlDatabaseOf } from "./db/sql.js";
+import { sqlDatabaseOf, type SqlDatabase } from "./db/sql.js";
 import type { Services } from "./services.js";
 import type { TeamMember } from "./modules/members/team-member.entity.js";
 import { createTeamMemberLoader } from "./modules/members/team-member.loader.js";
@@ -37,26 +37,45 @@ export interface ContextInput {
 export async function createRequestContext(orm: MikroORM, services: Services, input: ContextInput): Promise<RequestContext> {
   const db = sqlDatabaseOf(orm.em);
   const actor = input.actor ?? (await resolveActor(db, input.credentials));
-  let em: EntityManager | undefined;
-  let loaders: Loaders | undefined;
-  // Made on first use: the hot paths (sessions, tokens) never touch the unit of work.
-  return {
-    get em() {
-      return (em ??= orm.em.fork());
-    },
-    set em(value) {
-      em = value;
-    },
-    get loaders() {
-      return (loaders ??= { user: createUserLoader(db), member: createTeamMemberLoader(db) });
-    },
-    set loaders(value) {
-      loaders = value;
-    },
-    actor,
-    requestId: newId("request"),
-    ipAddress: input.ipAddress ?? null,
-    userAgent: input.userAgent ? input.userAgent.slice(0, 512) : null,
-    services,
-  };
+  return new OperationContext(orm, db, services, actor, input);
+}
+
+/**
+ * The EntityManager and the loaders are made on first use: the hot paths (sessions, tokens) never
+ * touch the unit of work. Getters live on the prototype and state in plain properties, because
+ * Apollo copies the context with `Object.assign(Object.create(prototype), context)`.
+ */
+class OperationContext implements RequestContext {
+  readonly requestId = newId("request");
+  readonly ipAddress: string | null;
+  readonly userAgent: string | null;
+  private entityManager: EntityManager | undefined;
+  private batchLoaders: Loaders | undefined;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly db: SqlDatabase,
+    readonly services: Services,
+    public actor: Actor,
+    input: ContextInput,
+  ) {
+    this.ipAddress = input.ipAddress ?? null;
+    this.userAgent = input.userAgent ? input.userAgent.slice(0, 512) : null;
+  }
+
+  get em(): EntityManager {
+    return (this.entityManager ??= this.orm.em.fork());
+  }
+
+  set em(value: EntityManager) {
+    this.entityManager = value;
+  }
+
+  get loaders(): Loaders {
+    return (this.batchLoaders ??= { user: createUserLoader(this.db), member: createTeamMemberLoader(this.db) });
+  }
+
+  set loaders(value: Loaders) {
+    this.batchLoaders = value;
+  }
 }

@@ -1,5 +1,5 @@
-import { compactVerify, decodeProtectedHeader, SignJWT } from "jose";
 import type { Clock } from "../clock.js";
+import { decodeCompactJws, signCompactEs256, verifyEs256 } from "./jws-es256.js";
 import { signingAlgorithm, type SigningKeyService } from "../modules/signing-keys/signing-key.service.js";
 
 /** A JWT lives at most this long; clients refresh it through authenticateSession. */
@@ -31,18 +31,23 @@ export class SessionJwt {
     private readonly issuer: string,
   ) {}
 
-  async sign(subject: SessionJwtSubject): Promise<string> {
-    const { kid, key } = await this.keys.signingKey();
+  sign(subject: SessionJwtSubject): string {
+    const { kid, key } = this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(subject.sessionExpiresAt.getTime() / 1000));
-    return new SignJWT({ sid: subject.sessionId, act: { sub: subject.impersonatorId, email: subject.impersonatorEmail } })
-      .setProtectedHeader({ alg: signingAlgorithm, kid, typ: "JWT" })
-      .setIssuer(this.issuer)
-      .setAudience(subject.projectId)
-      .setSubject(subject.userId)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(key);
+    return signCompactEs256(
+      { alg: signingAlgorithm, kid, typ: "JWT" },
+      {
+        sid: subject.sessionId,
+        act: { sub: subject.impersonatorId, email: subject.impersonatorEmail },
+        iss: this.issuer,
+        aud: subject.projectId,
+        sub: subject.userId,
+        iat,
+        exp,
+      },
+      key,
+    );
   }
 
   /**
@@ -51,17 +56,12 @@ export class SessionJwt {
    * not verify; the session's own state decides the rest.
    */
   async verifySignature(jwt: string): Promise<SessionJwtClaims | null> {
-    try {
-      const header = decodeProtectedHeader(jwt);
-      if (header.alg !== signingAlgorithm || typeof header.kid !== "string") return null;
-      const key = await this.keys.verificationKey(header.kid);
-      if (!key) return null;
-      const { payload } = await compactVerify(jwt, key, { algorithms: [signingAlgorithm] });
-      const claims = JSON.parse(new TextDecoder().decode(payload)) as Partial<SessionJwtClaims>;
-      if (claims.iss !== this.issuer || typeof claims.sid !== "string" || typeof claims.sub !== "string") return null;
-      return claims as SessionJwtClaims;
-    } catch {
-      return null;
-    }
+    const jws = decodeCompactJws(jwt);
+    if (!jws || jws.header.alg !== signingAlgorithm || typeof jws.header.kid !== "string") return null;
+    const key = await this.keys.verificationKey(jws.header.kid);
+    if (!key || !verifyEs256(jws, key)) return null;
+    const claims = jws.payload as Partial<SessionJwtClaims> | null;
+    if (!claims || typeof claims !== "object" || claims.iss !== this.issuer || typeof claims.sid !== "string" || typeof claims.sub !== "string") return null;
+    return claims as SessionJwtClaims;
   }
 }

@@ -75,7 +75,7 @@ export class SessionService {
     session.lastAccessedAt = now;
     const user = await ctx.loaders.user.load(session.userId);
     if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
-    return { session, user, sessionJwt: await this.sign(session) };
+    return { session, user, sessionJwt: this.sign(session) };
   }
 
   /**
@@ -158,7 +158,7 @@ export class SessionService {
     return toConnection(rows, limit, (session) => encodeCursor([session.startedAt.getTime(), session.id]));
   }
 
-  private sign(session: Session): Promise<string> {
+  private sign(session: Session): string {
     return this.jwt.sign({
       projectId: session.projectId,
       userId: session.userId,

@@ -1,6 +1,6 @@
 import type { EntityManager, MikroORM } from "@mikro-orm/core";
-import { randomUUID } from "node:crypto";
-import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from "jose";
+import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
+import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { Clock } from "../../clock.js";
 import { databaseKind } from "../../db/orm.js";
 import { SigningKey } from "./signing-key.entity.js";
@@ -19,8 +19,8 @@ export const retiredKeyGraceMs = 65 * 60 * 1000;
 interface LoadedKey {
   kid: string;
   publicJwk: JWK;
-  publicKey: CryptoKey;
-  privateKey: CryptoKey | null;
+  publicKey: KeyObject;
+  privateKey: KeyObject | null;
   createdAt: Date;
   retiredAt: Date | null;
 }
@@ -94,13 +94,13 @@ export class SigningKeyService {
   }
 
   /** Never touches the database (it is called inside transactions). */
-  async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
+  signingKey(): { kid: string; key: KeyObject } {
     if (!this.active?.privateKey) throw new Error("no active signing key");
     return { kid: this.active.kid, key: this.active.privateKey };
   }
 
   /** The public key for a `kid`, or null when it is unknown or past its grace period. */
-  async verificationKey(kid: string): Promise<CryptoKey | null> {
+  async verificationKey(kid: string): Promise<KeyObject | null> {
     let key = this.keys.get(kid);
     if (!key && Date.now() - this.lastReload > 1000) {
       await this.reload();
@@ -144,8 +144,8 @@ export class SigningKeyService {
       const loaded: LoadedKey = {
         kid: row.kid,
         publicJwk,
-        publicKey: (await importJWK(publicJwk, row.alg)) as CryptoKey,
-        privateKey: row.retiredAt === null ? ((await importJWK(JSON.parse(row.privateJwk) as JWK, row.alg)) as CryptoKey) : null,
+        publicKey: createPublicKey({ key: publicJwk as JsonWebKey, format: "jwk" }),
+        privateKey: row.retiredAt === null ? createPrivateKey({ key: JSON.parse(row.privateJwk) as JsonWebKey, format: "jwk" }) : null,
         createdAt: row.createdAt,
         retiredAt: row.retiredAt,
       };

@@ -126,7 +126,7 @@ export class TokenService {
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "The token's user no longer exists.");
       const { session, sessionToken } = await this.sessions.start(tx.sql, row, now);
       draft.sessionId = session.id;
-      const sessionJwt = await this.jwt.sign({
+      const sessionJwt = this.jwt.sign({
         projectId: session.projectId,
         userId: session.userId,
         sessionId: session.id,
