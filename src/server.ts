@@ -11,6 +11,8 @@ import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
+import { sqlDatabaseOf } from "./db/sql.js";
+import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
@@ -61,6 +63,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? ((message: string) => console.error(message));
   const orm = await createOrm({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
+  const checkpointer = await startWalCheckpointer(config.databaseUrl, sqlDatabaseOf(orm.em));
   // REDIS_URL: subscribers on every instance hear every instance's events; otherwise in-process.
   const pubsub = options.pubsub ?? (config.redisUrl ? await createRedisPubSub(config.redisUrl) : createInProcessPubSub());
   const services = await createServices({ orm, clock, config, pubsub });
@@ -212,6 +215,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await services.webhookWorker.stop();
       services.auditStream?.close();
       await pubsub.close?.();
+      await checkpointer?.stop();
       await orm.close(true);
     })());
 

@@ -1,4 +1,5 @@
 import type { EntityClass, MetadataStorage } from "@mikro-orm/core";
+import { detachedEntity } from "./detached-entity.js";
 import type { SqlRow, SqlValue } from "./sql.js";
 
 type ColumnKind = "date" | "boolean" | "number" | "other";
@@ -10,7 +11,6 @@ interface Column {
 }
 
 interface EntityColumns {
-  prototype: object;
   table: string;
   columns: Column[];
   insertText: string;
@@ -27,10 +27,10 @@ export class RowMapper {
   constructor(private readonly metadata: MetadataStorage) {}
 
   toEntity<T extends object>(entity: EntityClass<T>, row: SqlRow): T {
-    const { prototype, columns } = this.columnsOf(entity);
-    const result = Object.create(prototype) as Record<string, unknown>;
-    for (const column of columns) result[column.property] = fromColumn(row[column.name], column.kind);
-    return result as T;
+    const { columns } = this.columnsOf(entity);
+    const values: Record<string, unknown> = {};
+    for (const column of columns) values[column.property] = fromColumn(row[column.name], column.kind);
+    return detachedEntity(entity, values as Partial<T>);
   }
 
   /** An INSERT of every column, and its parameters. */
@@ -50,7 +50,6 @@ export class RowMapper {
       const names = columns.map((column) => column.name).join(", ");
       const placeholders = columns.map(() => "?").join(", ");
       found = {
-        prototype: entity.prototype as object,
         table: meta.tableName,
         columns,
         insertText: `insert into ${meta.tableName} (${names}) values (${placeholders})`,

@@ -1,5 +1,7 @@
 import { actorId, actorType, isAuthenticated, type AuthenticatedActor } from "../../auth/actor.js";
+import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
+import { detachedEntity } from "../../db/detached-entity.js";
 import type { RequestContext } from "../../context.js";
 import type { Sql, SqlDatabase, SqlTx } from "../../db/sql.js";
 import { inTransaction, type Tx } from "../../db/transaction.js";
@@ -62,28 +64,31 @@ export class AuditLog {
     draft: AuditDraft,
     outcome: { status: AuditStatus; errorCode?: string | null },
   ): Promise<AuditEvent> {
-    const event = new AuditEvent();
-    event.projectId = clip(draft.projectId, 64) ?? "";
-    event.action = draft.action;
-    event.status = outcome.status;
-    event.eventType = outcome.status === AuditStatus.SUCCESS ? eventTypeFor(draft.action) : null;
-    event.errorCode = outcome.errorCode ?? null;
-    event.requestId = caller.requestId;
-    event.userId = clip(draft.userId, 64);
-    event.impersonatorId = clip(draft.impersonatorId, 64);
-    event.impersonatorEmail = clip(draft.impersonatorEmail, 320);
-    event.reason = clip(draft.reason, 500);
-    event.sessionId = clip(draft.sessionId, 64);
-    event.ipAddress = caller.ipAddress;
-    event.userAgent = caller.userAgent;
-    event.actorType = actorType(caller.actor);
-    event.actorId = actorId(caller.actor);
-    event.details = draft.details ? JSON.stringify(draft.details) : null;
-    event.createdAt = this.clock.now();
-
-    const previous = await this.lastOfChain(tx.sql, event.projectId);
-    event.seq = previous.seq + 1;
-    event.prevHash = previous.hash;
+    const projectId = clip(draft.projectId, 64) ?? "";
+    const previous = await this.lastOfChain(tx.sql, projectId);
+    const event = detachedEntity(AuditEvent, {
+      id: newId("event"),
+      projectId,
+      seq: previous.seq + 1,
+      action: draft.action,
+      status: outcome.status,
+      eventType: outcome.status === AuditStatus.SUCCESS ? eventTypeFor(draft.action) : null,
+      errorCode: outcome.errorCode ?? null,
+      requestId: caller.requestId,
+      userId: clip(draft.userId, 64),
+      impersonatorId: clip(draft.impersonatorId, 64),
+      impersonatorEmail: clip(draft.impersonatorEmail, 320),
+      reason: clip(draft.reason, 500),
+      sessionId: clip(draft.sessionId, 64),
+      ipAddress: caller.ipAddress,
+      userAgent: caller.userAgent,
+      actorType: actorType(caller.actor),
+      actorId: actorId(caller.actor),
+      details: draft.details ? JSON.stringify(draft.details) : null,
+      createdAt: this.clock.now(),
+      prevHash: previous.hash,
+      hash: "",
+    });
     event.hash = chainHash(event.prevHash, event);
     await tx.sql.insert(AuditEvent, event);
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/core";
-import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import { hashSecret, newId, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import { detachedEntity } from "../../db/detached-entity.js";
 import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
@@ -44,16 +45,19 @@ export class SessionService {
   /** Starts the one-hour session a token was exchanged for. */
   async start(sql: Sql, token: ImpersonationToken, now: Date): Promise<{ session: Session; sessionToken: string }> {
     const sessionToken = randomSecret(SecretPrefix.sessionToken);
-    const session = new Session();
-    session.projectId = token.projectId;
-    session.userId = token.userId;
-    session.impersonatorId = token.impersonatorId;
-    session.impersonatorEmail = token.impersonatorEmail;
-    session.tokenHash = hashSecret(sessionToken);
-    session.impersonationTokenId = token.id;
-    session.startedAt = now;
-    session.lastAccessedAt = now;
-    session.expiresAt = new Date(now.getTime() + sessionDurationMinutes * 60_000);
+    const session = detachedEntity(Session, {
+      id: newId("session"),
+      projectId: token.projectId,
+      userId: token.userId,
+      impersonatorId: token.impersonatorId,
+      impersonatorEmail: token.impersonatorEmail,
+      tokenHash: hashSecret(sessionToken),
+      impersonationTokenId: token.id,
+      startedAt: now,
+      lastAccessedAt: now,
+      expiresAt: new Date(now.getTime() + sessionDurationMinutes * 60_000),
+      revokedAt: null,
+    });
     await sql.insert(Session, session);
     return { session, sessionToken };
   }

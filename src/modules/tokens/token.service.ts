@@ -1,5 +1,6 @@
 import type { EntityManager } from "@mikro-orm/core";
-import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import { hashSecret, newId, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import { detachedEntity } from "../../db/detached-entity.js";
 import type { FailureLimiter } from "../../auth/failure-limiter.js";
 import type { SessionJwt } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
@@ -56,15 +57,19 @@ export class TokenService {
 
       const now = this.clock.now();
       const token = randomSecret(SecretPrefix.impersonationToken);
-      const row = new ImpersonationToken();
-      row.projectId = project.id;
-      row.userId = user.id;
-      row.impersonatorId = member.id;
-      row.impersonatorEmail = member.email;
-      row.reason = reason;
-      row.tokenHash = hashSecret(token);
-      row.createdAt = now;
-      row.expiresAt = new Date(now.getTime() + project.tokenTtlSeconds * 1000);
+      const row = detachedEntity(ImpersonationToken, {
+        id: newId("imptoken"),
+        projectId: project.id,
+        userId: user.id,
+        impersonatorId: member.id,
+        impersonatorEmail: member.email,
+        reason,
+        tokenHash: hashSecret(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + project.tokenTtlSeconds * 1000),
+        usedAt: null,
+        voidedAt: null,
+      });
       await tx.sql.insert(ImpersonationToken, row);
 
       const launchUrl = new URL(project.loginRedirectUrl);

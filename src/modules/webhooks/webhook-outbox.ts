@@ -1,9 +1,12 @@
+import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
+import { detachedEntity } from "../../db/detached-entity.js";
 import type { SqlTx } from "../../db/sql.js";
 import type { AuditEvent } from "../audit/audit-event.entity.js";
 import { toAuditEventMessage } from "../audit/audit-message.js";
 import { AuditStatus } from "../audit/audit-status.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
+import { WebhookDeliveryStatus } from "./webhook-delivery-status.js";
 
 /** How long an instance trusts its copy of a project's endpoint list (local writes clear it at once). */
 export const endpointCacheMs = 1000;
@@ -59,17 +62,23 @@ export class WebhookOutbox {
     const endpoints = (await this.endpointsOf(tx, event.projectId)).filter((endpoint) => endpoint.eventTypes.includes(event.eventType!));
     if (endpoints.length === 0) return 0;
     const payload = webhookPayload(event);
-    const deliveries = endpoints.map((endpoint) => {
-      const delivery = new WebhookDelivery();
-      delivery.endpointId = endpoint.id;
-      delivery.projectId = event.projectId;
-      delivery.auditEventId = event.id;
-      delivery.eventType = event.eventType!;
-      delivery.payload = payload;
-      delivery.nextAttemptAt = event.createdAt;
-      delivery.createdAt = event.createdAt;
-      return delivery;
-    });
+    const deliveries = endpoints.map((endpoint) =>
+      detachedEntity(WebhookDelivery, {
+        id: newId("msg"),
+        endpointId: endpoint.id,
+        projectId: event.projectId,
+        auditEventId: event.id,
+        eventType: event.eventType!,
+        payload,
+        status: WebhookDeliveryStatus.PENDING,
+        attemptCount: 0,
+        nextAttemptAt: event.createdAt,
+        claimedUntil: null,
+        lastError: null,
+        createdAt: event.createdAt,
+        completedAt: null,
+      }),
+    );
     for (const delivery of deliveries) await tx.sql.insert(WebhookDelivery, delivery);
     return deliveries.length;
   }

@@ -1,0 +1,63 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { parseDatabaseUrl } from "./orm.js";
+import type { SqlDatabase } from "./sql.js";
+
+/** How often the checkpointer copies committed WAL frames into the database file. */
+const checkpointIntervalMs = 100;
+
+/**
+ * The main connection checkpoints by itself only once the WAL holds this many pages (64 MB at
+ * 4 KiB): a fallback should the checkpointer fall behind or stop.
+ */
+const fallbackAutocheckpointPages = 16_000;
+
+const workerSource = `
+const { workerData, parentPort } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.filename);
+const timer = setInterval(() => {
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) });
+  }
+}, workerData.intervalMs);
+parentPort.on("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+export interface WalCheckpointer {
+  stop(): Promise<void>;
+}
+
+/**
+ * SQLite in WAL mode copies committed pages back into the database file (a checkpoint, with its
+ * fsync) from inside whichever commit crosses the WAL's threshold; on the one connection every
+ * request shares, that put a checkpoint inside a request every few hundred commits. This runs the
+ * checkpoints on a connection of their own in a worker thread instead. PASSIVE checkpoints never
+ * wait for or block the writer. Durability is unchanged: a commit is durable once it is in the WAL,
+ * as before. Returns null for PostgreSQL and in-memory SQLite.
+ */
+export async function startWalCheckpointer(databaseUrl: string, db: SqlDatabase): Promise<WalCheckpointer | null> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind !== "sqlite" || target.location === ":memory:") return null;
+  const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+  const worker = new Worker(workerSource, { eval: true, workerData: { driver, filename: target.location, intervalMs: checkpointIntervalMs } });
+  worker.on("message", (message: { error?: string }) => {
+    if (message.error) console.error("WAL checkpoint failed:", message.error);
+  });
+  worker.on("error", (error) => console.error("WAL checkpointer stopped:", error.message));
+  worker.unref();
+  await db.sql.all(`pragma wal_autocheckpoint = ${fallbackAutocheckpointPages}`);
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  return {
+    async stop() {
+      worker.postMessage("stop");
+      await exited;
+    },
+  };
+}
