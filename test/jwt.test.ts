@@ -70,6 +70,21 @@ describe("the session JWT", () => {
   });
 });
 
+  it("refreshed twice in one second, carries that second's iat; a second later, a new one", async () => {
+    const session = await openSession(t, world);
+    const refresh = async () => expectOk(await authenticateJwt(session.sessionJwt)).authenticateSession.sessionJwt;
+    const [first, second] = await Promise.all([refresh(), refresh()]);
+    for (const jwt of [first, second]) {
+      const { payload } = await verify(jwt);
+      expect(payload.iat).toBe(Math.floor(t.clock.now().getTime() / 1000));
+      expect(payload.sid).toBe(session.session.id);
+    }
+    t.clock.advance(1000);
+    const later = await verify(await refresh());
+    expect(later.payload.iat).toBe(Math.floor(t.clock.now().getTime() / 1000));
+    expect(later.payload.exp).toBe(later.payload.iat! + 300);
+  });
+
 describe("forged JWTs are SESSION_NOT_FOUND", () => {
   it("a tampered payload with the original signature", async () => {
     const { header, claims, signature } = parts(started.sessionJwt);

@@ -23,8 +23,20 @@ export interface SessionJwtClaims {
   exp: number;
 }
 
+/** How many verified JWTs are remembered (a client presents the same JWT until it refreshes it). */
+const verifiedJwtCacheSize = 2048;
+
 /** Signs and checks session JWTs: ES256, `kid` in the header, RFC 8693 `act` for the impersonator. */
 export class SessionJwt {
+  /**
+   * JWTs signed during the current second (`iat`), by everything they claim. A second request for
+   * the same session within that second gets the same JWT: its claims are identical, so a second
+   * ECDSA signature would only cost time. Emptied when the second changes.
+   */
+  private signedThisSecond = { iat: -1, jwts: new Map<string, string>() };
+  /** JWTs whose signature verified, with their claims; a pure function of the JWT's bytes and its immutable key. */
+  private readonly verified = new Map<string, { kid: string; claims: SessionJwtClaims }>();
+
   constructor(
     private readonly keys: SigningKeyService,
     private readonly clock: Clock,
@@ -35,7 +47,11 @@ export class SessionJwt {
     const { kid, key } = this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(subject.sessionExpiresAt.getTime() / 1000));
-    return signCompactEs256(
+    if (this.signedThisSecond.iat !== iat) this.signedThisSecond = { iat, jwts: new Map() };
+    const claimsKey = [kid, exp, subject.sessionId, subject.projectId, subject.userId, subject.impersonatorId, subject.impersonatorEmail].join("\n");
+    const signed = this.signedThisSecond.jwts.get(claimsKey);
+    if (signed) return signed;
+    const jwt = signCompactEs256(
       { alg: signingAlgorithm, kid, typ: "JWT" },
       {
         sid: subject.sessionId,
@@ -48,6 +64,8 @@ export class SessionJwt {
       },
       key,
     );
+    this.signedThisSecond.jwts.set(claimsKey, jwt);
+    return jwt;
   }
 
   /**
@@ -56,12 +74,17 @@ export class SessionJwt {
    * not verify; the session's own state decides the rest.
    */
   async verifySignature(jwt: string): Promise<SessionJwtClaims | null> {
+    const known = this.verified.get(jwt);
+    // Remembered or not, the key must still be published: a retired key past its grace verifies nothing.
+    if (known) return (await this.keys.verificationKey(known.kid)) ? known.claims : null;
     const jws = decodeCompactJws(jwt);
     if (!jws || jws.header.alg !== signingAlgorithm || typeof jws.header.kid !== "string") return null;
     const key = await this.keys.verificationKey(jws.header.kid);
     if (!key || !verifyEs256(jws, key)) return null;
     const claims = jws.payload as Partial<SessionJwtClaims> | null;
     if (!claims || typeof claims !== "object" || claims.iss !== this.issuer || typeof claims.sid !== "string" || typeof claims.sub !== "string") return null;
+    if (this.verified.size >= verifiedJwtCacheSize) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(jwt, { kid: jws.header.kid, claims: Object.freeze(claims as SessionJwtClaims) });
     return claims as SessionJwtClaims;
   }
 }

@@ -17,10 +17,18 @@ interface SqliteStatement {
   run(params: unknown[]): { changes: number };
 }
 
-/** knex's connection pool: SQLite has exactly one connection, which a transaction holds until it ends. */
+/** knex's client: SQLite has exactly one connection, which a transaction holds until it ends. */
 interface ConnectionPool {
   acquireConnection(): Promise<SqliteConnection>;
   releaseConnection(connection: SqliteConnection): Promise<void>;
+  /** The tarn pool behind it (absent once destroyed). */
+  pool?: TarnPool;
+}
+
+interface TarnPool {
+  numUsed(): number;
+  numPendingAcquires(): number;
+  free: Array<{ resource: SqliteConnection }>;
 }
 
 /**
@@ -43,6 +51,8 @@ export class SqliteSqlDatabase implements SqlDatabase {
     // Statements go to MikroORM's query log like its own, when that log is on (statement-count tests).
     this.log = em.config.get("debug") ? (text) => connection.logQuery(text) : null;
     this.sql = new SqliteSql(rows, this.log, async (work) => {
+      const idle = this.idleConnection();
+      if (idle) return work(idle);
       const connection = await this.pool.acquireConnection();
       try {
         return work(connection);
@@ -50,6 +60,19 @@ export class SqliteSqlDatabase implements SqlDatabase {
         await this.pool.releaseConnection(connection);
       }
     });
+  }
+
+  /**
+   * The connection, when nobody holds it and nobody waits for it. A statement outside any
+   * transaction runs on it directly: better-sqlite3 is synchronous, so nothing can take the
+   * connection between this check and the statement's end, and a trip through the pool (a promise
+   * and a timer per statement) buys nothing.
+   */
+  private idleConnection(): SqliteConnection | null {
+    const tarn = this.pool.pool;
+    if (!tarn || tarn.numUsed() !== 0 || tarn.numPendingAcquires() !== 0) return null;
+    const connection = tarn.free[0]?.resource;
+    return connection && !connection.inTransaction ? connection : null;
   }
 
   within(em: EntityManager): Sql {
