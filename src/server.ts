@@ -14,6 +14,7 @@ import { createOrm } from "./db/orm.js";
 import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
+import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
 import { startHeartbeat } from "./http/ws-heartbeat.js";
@@ -170,6 +171,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     {
       schema,
       validate: createOperationValidator({ introspection: !config.production }),
+      subscribe: createSharedSubscribe(),
       context: (ctx) =>
         createRequestContext(orm, services, {
           credentials: credentialsFromConnectionParams(ctx.connectionParams),

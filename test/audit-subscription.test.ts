@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventAddedSubscription, AuditEventFilter } from "./__generated__/graphql.js";
 import {
@@ -166,6 +168,25 @@ describe("auditEventAdded: delivery", () => {
       expect(subscription.buffered).toEqual([]);
       expect(subscription.isEnded()).toBe(false);
     }
+  });
+
+  it("gives each subscriber its own selection when several share one event (one execution per document and variables)", async () => {
+    const narrow = parse(`subscription Narrow($projectId: ID!) { auditEventAdded(projectId: $projectId) { reason } }`) as TypedDocumentNode<
+      { auditEventAdded: { reason: string | null } },
+      { projectId: string }
+    >;
+    const full = [await liveSubscription(world.viewer.credential), await liveSubscription(world.admin.credential)];
+    const before = listeners();
+    const slim = connect(world.backend).subscribe(narrow, { projectId: world.projectId });
+    await waitUntil(() => listeners() > before, "the narrow subscription is live");
+
+    await marker("shared execution");
+    for (const subscription of full) {
+      expect(await nextEvent(subscription)).toMatchObject({ reason: "shared execution", action: "CreateImpersonationToken", status: "FAILURE" });
+    }
+    const result = await slim.next();
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ auditEventAdded: { reason: "shared execution" } });
   });
 
   it("publishes only what committed: a failed exchange announces its FAILURE event and nothing else", async () => {
