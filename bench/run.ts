@@ -236,7 +236,7 @@ async function main(): Promise<void> {
   }
 
   // --- Masquerade -----------------------------------------------------------------------------
-  const masqueradeScenarios = ["impersonation", "session-token", "session-jwt", "audit-events", "fanout", "memory"];
+  const masqueradeScenarios = ["credential-floor", "impersonation", "session-token", "session-jwt", "audit-events", "fanout", "memory"];
   if (masqueradeScenarios.some(wanted)) {
     const database = await createTempDatabase(config.database, config.pgUrl);
     let server: ChildServer | null = null;
@@ -258,6 +258,27 @@ async function main(): Promise<void> {
           log(`  ${name} FAILED: ${skipped[name]}`);
         }
       };
+
+      // Masquerade's own floor: the least an authenticated request costs here (credential lookup,
+      // request context, the whole HTTP + Apollo path), against which the hot paths can be read.
+      await attempt("credential-floor", async () => {
+        log(`\nreference: { __typename } with a backend credential`);
+        scenarios.push(
+          await measureScenario(
+            {
+              name: "credential-floor",
+              label: "reference: Masquerade { __typename }, backend credential",
+              url: world.graphqlUrl,
+              connections: config.connections,
+              method: "POST",
+              headers: { ...jsonHeaders, ...world.backend.headers },
+              body: graphqlBody("{ __typename }"),
+            },
+            run,
+            server!,
+          ),
+        );
+      });
 
       await attempt("impersonation", async () => {
         log(`\nimpersonation`);
@@ -352,6 +373,10 @@ async function main(): Promise<void> {
     const value = s?.opsPerSecond != null && apollo ? s.opsPerSecond / apollo : null;
     return { name, description, value, unit: "×", target: `≥ ${floorRatio} × Apollo floor`, met: value === null ? null : value >= floorRatio };
   };
+  const rssTarget = (name: string, description: string, mib: number | null): TargetCheck => {
+    const value = mib === null ? null : mib * 1.048576;
+    return { name, description, value, unit: "MB", target: "< 300 MB", met: value === null ? null : value < 300 };
+  };
   const audit = byName("audit-events");
   const fanoutResult = fanout as FanoutMeasure | null;
   const targets: TargetCheck[] = [
@@ -374,19 +399,10 @@ async function main(): Promise<void> {
       target: "< 100 ms",
       met: fanoutResult ? fanoutResult.valid && fanoutResult.fromResponseMs.p99 < 100 : null,
     },
-    (() => {
-      // Conservative: the larger of "idle subscribers" and "the same subscribers after the fan-out".
-      const figures = [memory.withSubscribersMb, memory.withSubscribersAfterFanoutMb].filter((n): n is number => n !== null);
-      const value = figures.length ? Math.max(...figures) : null;
-      return {
-        name: "memory",
-        description: `RSS with ${config.subscribers} subscribers (max of idle / after fan-out)`,
-        value: value === null ? null : (value * 1.048576),
-        unit: "MB",
-        target: "< 300 MB",
-        met: value === null ? null : value * 1.048576 < 300,
-      };
-    })(),
+    // The issue's scenario 5 measures RSS with idle subscribers; the figure after the fan-out is
+    // stricter (it also holds the heap the event deliveries grew) and is checked too.
+    rssTarget("memory", `RSS with ${config.subscribers} idle subscribers`, memory.withSubscribersMb),
+    rssTarget("memory-after-fanout", `RSS with ${config.subscribers} subscribers after the fan-out`, memory.withSubscribersAfterFanoutMb),
   ];
 
   const results: BenchResults = {

@@ -23,14 +23,29 @@ interface EntityColumns {
  */
 export class RowMapper {
   private readonly byEntity = new Map<EntityClass<object>, EntityColumns>();
+  private readonly selectLists = new Map<string, string>();
 
   constructor(private readonly metadata: MetadataStorage) {}
 
-  toEntity<T extends object>(entity: EntityClass<T>, row: SqlRow): T {
+  /** `prefix`: the entity's columns were selected as `<prefix><column>` (see `selectList`). */
+  toEntity<T extends object>(entity: EntityClass<T>, row: SqlRow, prefix = ""): T {
     const { columns } = this.columnsOf(entity);
     const values: Record<string, unknown> = {};
-    for (const column of columns) values[column.property] = fromColumn(row[column.name], column.kind);
+    for (const column of columns) values[column.property] = fromColumn(row[prefix + column.name], column.kind);
     return detachedEntity(entity, values as Partial<T>);
+  }
+
+  /** `alias.column as <prefix>column, ...` for every column of `entity`: a second entity in a joined row. */
+  selectList(entity: EntityClass<object>, alias: string, prefix: string): string {
+    const key = `${entity.name} ${alias} ${prefix}`;
+    let list = this.selectLists.get(key);
+    if (list === undefined) {
+      list = this.columnsOf(entity)
+        .columns.map((column) => `${alias}.${column.name} as ${prefix}${column.name}`)
+        .join(", ");
+      this.selectLists.set(key, list);
+    }
+    return list;
   }
 
   /** An INSERT of every column, and its parameters. */

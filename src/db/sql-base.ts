@@ -1,6 +1,6 @@
 import type { EntityClass } from "@mikro-orm/core";
 import type { RowMapper } from "./row-mapper.js";
-import type { Sql, SqlRow, SqlValue } from "./sql.js";
+import type { JoinedEntities, Sql, SqlRow, SqlValue } from "./sql.js";
 
 /** What every dialect's Sql shares: single rows, and entities to and from rows. */
 export abstract class SqlBase implements Sql {
@@ -24,8 +24,29 @@ export abstract class SqlBase implements Sql {
     return rows.map((row) => this.rows.toEntity(entity, row));
   }
 
+  async entityWithJoined<T extends object, J extends Record<string, EntityClass<object>>>(
+    main: EntityClass<T>,
+    joined: J,
+    text: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<{ main: T; joined: JoinedEntities<J> } | null> {
+    const row = await this.one(text, params);
+    if (!row) return null;
+    const entities: Record<string, object | null> = {};
+    for (const [alias, entity] of Object.entries(joined)) {
+      const prefix = `${alias}__`;
+      entities[alias] = row[`${prefix}id`] == null ? null : this.rows.toEntity(entity, row, prefix);
+    }
+    return { main: this.rows.toEntity(main, row), joined: entities as JoinedEntities<J> };
+  }
+
+  joinedColumns(entity: EntityClass<object>, alias: string): string {
+    return this.rows.selectList(entity, alias, `${alias}__`);
+  }
+
   async insert<T extends object>(entity: EntityClass<T>, value: T): Promise<void> {
     const { text, params } = this.rows.insert(entity, value);
     await this.run(text, params);
   }
 }
+

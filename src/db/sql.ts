@@ -6,6 +6,8 @@ import { SqliteSqlDatabase } from "./sqlite-sql.js";
 
 export type SqlValue = string | number | boolean | Date | null;
 export type SqlRow = Record<string, unknown>;
+/** The entities `entityWithJoined` read, by alias. */
+export type JoinedEntities<J> = { [K in keyof J]: J[K] extends EntityClass<infer E> ? E | null : never };
 
 /**
  * Hand-written statements with bound parameters, for the paths every request takes (credentials,
@@ -20,6 +22,19 @@ export interface Sql {
   /** The first row as an instance of `entity`, outside any unit of work (nothing writes it back). */
   entity<T extends object>(entity: EntityClass<T>, text: string, params?: readonly SqlValue[]): Promise<T | null>;
   entities<T extends object>(entity: EntityClass<T>, text: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /**
+   * The first row of a statement that joins other tables to `main`'s, as entities: `main` from its
+   * own columns (`alias.*`), each of `joined` from the columns `joinedColumns(entity, alias)` lists,
+   * keyed by that alias; a joined entity is null when its join found no row.
+   */
+  entityWithJoined<T extends object, J extends Record<string, EntityClass<object>>>(
+    main: EntityClass<T>,
+    joined: J,
+    text: string,
+    params?: readonly SqlValue[],
+  ): Promise<{ main: T; joined: JoinedEntities<J> } | null>;
+  /** `alias.column as alias__column, ...` for every column of `entity`, for `entityWithJoined`. */
+  joinedColumns(entity: EntityClass<object>, alias: string): string;
   /** Inserts every column of `value`. */
   insert<T extends object>(entity: EntityClass<T>, value: T): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { AuditStatus } from "../audit/audit-status.js";
 import { sessionDurationMinutes } from "../policy/policy.types.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { ImpersonationToken } from "../tokens/impersonation-token.entity.js";
-import type { User } from "../users/user.entity.js";
+import { User } from "../users/user.entity.js";
 import { Session } from "./session.entity.js";
 
 const maxCredentialLength = 4096;
@@ -25,6 +25,12 @@ export interface SessionLocator {
   sessionId?: string | null;
   sessionToken?: string | null;
   sessionJwt?: string | null;
+}
+
+interface LocatedSession {
+  session: Session;
+  /** The session's user; null if it no longer exists. */
+  user: User | null;
 }
 
 export interface AuthenticatedSession {
@@ -72,13 +78,12 @@ export class SessionService {
     }
     if (args.sessionId) throw new AppError(ErrorCode.BAD_USER_INPUT, "Authenticate with sessionToken or sessionJwt.");
     const claims = await this.verifiedClaims(args);
-    const session = await this.locate(this.db.sql, ctx, args, claims);
+    const { session, user } = await this.locate(this.db.sql, ctx, args, claims);
     const now = this.clock.now();
     this.assertActive(session, now);
+    if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
     await this.db.sql.run("update sessions set last_accessed_at = ? where id = ?", [now, session.id]);
     session.lastAccessedAt = now;
-    const user = await ctx.loaders.user.load(session.userId);
-    if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
     return { session, user, sessionJwt: this.sign(session) };
   }
 
@@ -95,7 +100,7 @@ export class SessionService {
       if (ctx.actor.kind === "frontend" && args.sessionId) {
         throw new AppError(ErrorCode.FORBIDDEN, "The frontend may revoke a session only with its sessionToken or sessionJwt.");
       }
-      const session = await this.locate(tx.sql, ctx, args, claims);
+      const { session } = await this.locate(tx.sql, ctx, args, claims);
       Object.assign(draft, {
         projectId: session.projectId,
         userId: session.userId,
@@ -188,29 +193,31 @@ export class SessionService {
    * sees only its own project's sessions (SESSION_NOT_FOUND otherwise, never a hint it exists).
    * A JWT locator must come with its already verified claims.
    */
-  private async locate(sql: Sql, ctx: RequestContext, args: SessionLocator, claims: SessionJwtClaims | null): Promise<Session> {
+  private async locate(sql: Sql, ctx: RequestContext, args: SessionLocator, claims: SessionJwtClaims | null): Promise<LocatedSession> {
     const given = [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined);
     if (given.length !== 1) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionId, sessionToken or sessionJwt.");
     }
-    let session: Session | null = null;
+    // The session and its user in one statement: authenticateSession returns both on every call.
+    const select = `select s.*, ${sql.joinedColumns(User, "u")} from sessions s left join users u on u.id = s.user_id`;
+    let found: { main: Session; joined: { u: User | null } } | null = null;
     if (typeof args.sessionId === "string") {
-      session = isPlausibleId(args.sessionId) ? await sql.entity(Session, "select * from sessions where id = ?", [args.sessionId]) : null;
+      found = isPlausibleId(args.sessionId) ? await sql.entityWithJoined(Session, { u: User }, `${select} where s.id = ?`, [args.sessionId]) : null;
     } else if (typeof args.sessionToken === "string") {
-      session =
+      found =
         args.sessionToken.length <= maxCredentialLength
-          ? await sql.entity(Session, "select * from sessions where token_hash = ?", [hashSecret(args.sessionToken)])
+          ? await sql.entityWithJoined(Session, { u: User }, `${select} where s.token_hash = ?`, [hashSecret(args.sessionToken)])
           : null;
     } else if (claims) {
-      session = await sql.entity(Session, "select * from sessions where id = ?", [claims.sid]);
+      found = await sql.entityWithJoined(Session, { u: User }, `${select} where s.id = ?`, [claims.sid]);
       const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (session && (!audience.includes(session.projectId) || claims.sub !== session.userId)) session = null;
+      if (found && (!audience.includes(found.main.projectId) || claims.sub !== found.main.userId)) found = null;
     }
     const callerProject = actorProject(ctx);
-    if (!session || (callerProject !== null && session.projectId !== callerProject)) {
+    if (!found || (callerProject !== null && found.main.projectId !== callerProject)) {
       throw new AppError(ErrorCode.SESSION_NOT_FOUND);
     }
-    return session;
+    return { session: found.main, user: found.joined.u };
   }
 
   private assertActive(session: Session, now: Date): void {

@@ -91,10 +91,22 @@ export class TokenService {
     const guessKey = `token:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
     return this.audit.runSql(ctx, draft, async (tx, draft) => {
       if (this.failures.isLimited(guessKey)) throw new AppError(ErrorCode.RATE_LIMITED, "Too many unknown tokens; retry later.");
-      const row =
+      // The token with its project, impersonator and user, in one statement.
+      const found =
         typeof token === "string" && token.length <= maxTokenLength
-          ? await tx.sql.entity(ImpersonationToken, "select * from impersonation_tokens where token_hash = ?", [hashSecret(token)])
+          ? await tx.sql.entityWithJoined(
+              ImpersonationToken,
+              { p: Project, m: TeamMember, u: User },
+              `select t.*, ${tx.sql.joinedColumns(Project, "p")}, ${tx.sql.joinedColumns(TeamMember, "m")}, ${tx.sql.joinedColumns(User, "u")}
+               from impersonation_tokens t
+               left join projects p on p.id = t.project_id
+               left join team_members m on m.id = t.impersonator_id
+               left join users u on u.id = t.user_id
+               where t.token_hash = ?`,
+              [hashSecret(token)],
+            )
           : null;
+      const row = found?.main;
       if (!row || row.projectId !== actor.project.id) {
         this.failures.recordFailure(guessKey);
         throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
@@ -106,7 +118,7 @@ export class TokenService {
         reason: row.reason,
       });
 
-      const project = await tx.sql.entity(Project, "select * from projects where id = ?", [row.projectId]);
+      const { p: project, m: impersonator, u: user } = found.joined;
       if (!project) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
       if (actor.kind === "frontend" && !project.allowFrontendAuthentication) {
         throw new AppError(ErrorCode.FRONTEND_AUTHENTICATION_DISABLED);
@@ -115,7 +127,6 @@ export class TokenService {
       if (row.usedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
       const now = this.clock.now();
       if (row.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_EXPIRED);
-      const impersonator = await tx.sql.entity(TeamMember, "select * from team_members where id = ?", [row.impersonatorId]);
       if (!impersonator || impersonator.disabled || !canImpersonate(impersonator.role)) {
         throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
       }
@@ -127,7 +138,6 @@ export class TokenService {
       );
       if (won !== 1) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
 
-      const user = await tx.sql.entity(User, "select * from users where id = ?", [row.userId]);
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "The token's user no longer exists.");
       const { session, sessionToken } = await this.sessions.start(tx.sql, row, now);
       draft.sessionId = session.id;
