@@ -64,7 +64,6 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? ((message: string) => console.error(message));
   const orm = await createOrm({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
-  const checkpointer = await startWalCheckpointer(config.databaseUrl, sqlDatabaseOf(orm.em));
   // REDIS_URL: subscribers on every instance hear every instance's events; otherwise in-process.
   const pubsub = options.pubsub ?? (config.redisUrl ? await createRedisPubSub(config.redisUrl) : createInProcessPubSub());
   const services = await createServices({ orm, clock, config, pubsub });
@@ -195,6 +194,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     httpServer.listen(config.port, () => resolve());
   });
   const port = (httpServer.address() as AddressInfo).port;
+  // Started last, so that a start-up that fails before this point leaves no thread behind.
+  const checkpointer = await startWalCheckpointer(config.databaseUrl, sqlDatabaseOf(orm.em));
 
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -24,6 +24,8 @@ export function randomSecret(prefix: string): string {
     entropyOffset = 0;
   }
   const secret = entropyPool.toString("base64url", entropyOffset, entropyOffset + secretBytes);
+  // Handed out: no copy of it stays behind in the pool (heap snapshots, core dumps).
+  entropyPool.fill(0, entropyOffset, entropyOffset + secretBytes);
   entropyOffset += secretBytes;
   return prefix + secret;
 }

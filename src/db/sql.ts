@@ -10,7 +10,8 @@ export type SqlRow = Record<string, unknown>;
 export type JoinedEntities<J> = { [K in keyof J]: J[K] extends EntityClass<infer E> ? E | null : never };
 
 /**
- * Hand-written statements with bound parameters, for the paths every request takes (credentials,
+ * Hand-written statements with `?` parameters (bound on SQLite; on PostgreSQL MikroORM's `execute`
+ * inlines them, escaped with pg's escapeLiteral), for the paths every request takes (credentials,
  * sessions, tokens, the audit append). MikroORM builds and hydrates queries at several times the
  * cost of the query itself there; the rest of the code keeps using it. Placeholders are `?`.
  */

@@ -55,6 +55,9 @@ export class SqliteSqlDatabase implements SqlDatabase {
       if (idle) return work(idle);
       const connection = await this.pool.acquireConnection();
       try {
+        // Free and yet inside a transaction: one that failed to end. Joining it would commit or
+        // roll back this statement with it; fail loudly instead.
+        if (connection.inTransaction) throw new Error("the SQLite connection was left inside a transaction");
         return work(connection);
       } finally {
         await this.pool.releaseConnection(connection);
@@ -85,20 +88,38 @@ export class SqliteSqlDatabase implements SqlDatabase {
   async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     return runTransaction(async (afterCommit) => {
       const connection = await this.pool.acquireConnection();
+      let open = true;
+      // The transaction's statements work only while it is open: one issued later (an afterCommit
+      // callback, a statement nobody awaited) must not run on a connection it no longer holds.
+      const sql = new SqliteSql(this.rows, this.log, async (work) => {
+        if (!open) throw new Error("statement issued after its transaction ended");
+        return work(connection);
+      });
       try {
         execute(connection, "begin immediate", [], "run", this.log);
         try {
-          const result = await fn({ sql: new SqliteSql(this.rows, this.log, async (work) => work(connection)), afterCommit });
+          const result = await fn({ sql, afterCommit });
           execute(connection, "commit", [], "run", this.log);
           return result;
         } catch (error) {
-          if (connection.inTransaction) execute(connection, "rollback", [], "run", this.log);
+          rollbackQuietly(connection, this.log);
           throw error;
         }
       } finally {
+        open = false;
         await this.pool.releaseConnection(connection);
       }
     });
+  }
+}
+
+/** Rolls back what is still open; a rollback that fails is logged, never masks the error that caused it. */
+function rollbackQuietly(connection: SqliteConnection, log: StatementLog): void {
+  if (!connection.inTransaction) return;
+  try {
+    execute(connection, "rollback", [], "run", log);
+  } catch (error) {
+    console.error("SQLite rollback failed:", error instanceof Error ? error.message : error);
   }
 }
 

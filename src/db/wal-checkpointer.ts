@@ -12,14 +12,21 @@ const checkpointIntervalMs = 100;
  */
 const fallbackAutocheckpointPages = 16_000;
 
+/** SQLite's own default, restored should the checkpointer stop. */
+const defaultAutocheckpointPages = 1000;
+
 const workerSource = `
 const { workerData, parentPort } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.filename);
+let lastReport = 0;
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
   } catch (error) {
+    // A lasting failure (a full disk) is reported once a minute, not ten times a second.
+    if (Date.now() - lastReport < 60000) return;
+    lastReport = Date.now();
     parentPort.postMessage({ error: String(error && error.message || error) });
   }
 }, workerData.intervalMs);
@@ -53,9 +60,17 @@ export async function startWalCheckpointer(databaseUrl: string, db: SqlDatabase)
   worker.on("error", (error) => console.error("WAL checkpointer stopped:", error.message));
   worker.unref();
   await db.sql.all(`pragma wal_autocheckpoint = ${fallbackAutocheckpointPages}`);
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    worker.once("exit", () => {
+      // Died on its own: commits checkpoint by themselves again, at SQLite's usual threshold.
+      if (!stopping) void db.sql.all(`pragma wal_autocheckpoint = ${defaultAutocheckpointPages}`).catch(() => undefined);
+      resolve();
+    }),
+  );
   return {
     async stop() {
+      stopping = true;
       worker.postMessage("stop");
       await exited;
     },
