@@ -49,4 +49,3 @@ export abstract class SqlBase implements Sql {
     await this.run(text, params);
   }
 }
-
