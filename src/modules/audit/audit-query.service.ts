@@ -1,6 +1,5 @@
 import type { EntityManager, FilterQuery, MikroORM } from "@mikro-orm/core";
 import type { QBFilterQuery, SqlEntityManager } from "@mikro-orm/knex";
-import { Repeater } from "@graphql-yoga/subscription";
 import type { ActorRecheck } from "../../auth/actor-recheck.js";
 import { decide, Permission } from "../../auth/permissions.js";
 import type { Loaders, RequestContext } from "../../context.js";
@@ -167,21 +166,37 @@ export class AuditQueryService {
   async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
     const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
     const filter = normalizeAuditFilter(args.filter);
-    const source = this.pubsub.subscribe(Topic.AuditEventAdded);
-    return new Repeater<AuditEvent>(async (push, stop) => {
-      const messages = source[Symbol.asyncIterator]();
-      void stop.then(() => messages.return?.());
-      let next: IteratorResult<AuditEventMessage>;
-      while (!(next = await messages.next()).done) {
-        const message = next.value;
-        if (message.projectId !== project.id) continue;
-        const event = eventOf(message);
-        if (!matchesAuditFilter(filter, event)) continue;
-        await this.prepareDelivery(ctx, event.id);
-        await push(event);
-      }
-      stop();
-    });
+    const messages = this.pubsub.subscribe(Topic.AuditEventAdded)[Symbol.asyncIterator]();
+    // Pulled one event at a time by graphql-ws; the pub/sub's own bounded buffer holds what has not
+    // been pulled yet. No second queue: each delivery costs as few promises as it can.
+    const events: AsyncIterableIterator<AuditEvent> = {
+      next: async (): Promise<IteratorResult<AuditEvent>> => {
+        for (;;) {
+          const next = (await messages.next()) as IteratorResult<AuditEventMessage>;
+          if (next.done) return { value: undefined, done: true };
+          const message = next.value;
+          if (message.projectId !== project.id) continue;
+          const event = eventOf(message);
+          if (!matchesAuditFilter(filter, event)) continue;
+          try {
+            await this.prepareDelivery(ctx, event.id);
+          } catch (error) {
+            // The subscription ends here (its credential no longer holds): stop listening at once.
+            await messages.return?.();
+            throw error;
+          }
+          return { value: event, done: false };
+        }
+      },
+      return: async (): Promise<IteratorResult<AuditEvent>> => {
+        await messages.return?.();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return events;
+      },
+    };
+    return events;
   }
 
   /**
