@@ -2,7 +2,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { MikroORM } from "@mikro-orm/core";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +14,7 @@ import { createOrm } from "./db/orm.js";
 import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
+import { containsNul, nulInInputMessage } from "./graphql/nul-guard.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
@@ -104,6 +105,10 @@ export async function startApp(options: AppOptions): Promise<App> {
         body = text;
       }
     }
+    if (containsNul(body) || containsNul(searchParamsInput(url))) {
+      jsonResponse(res, 400, errorBody(nulInInputMessage, "BAD_USER_INPUT"));
+      return;
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -171,6 +176,10 @@ export async function startApp(options: AppOptions): Promise<App> {
       schema,
       validate: createOperationValidator({ introspection: !config.production }),
       subscribe: createSharedSubscribe(),
+      onSubscribe: (_ctx, _id, payload) =>
+        containsNul(payload.variables) || containsNul(payload.operationName)
+          ? [new GraphQLError(nulInInputMessage, { extensions: { code: "BAD_USER_INPUT" } })]
+          : undefined,
       context: (ctx) =>
         createRequestContext(orm, services, {
           credentials: credentialsFromConnectionParams(ctx.connectionParams),
@@ -226,6 +235,17 @@ export async function startApp(options: AppOptions): Promise<App> {
   services.webhookWorker.start();
   log(`Masquerade listening on http://localhost:${port}/graphql`);
   return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, services, orm, close };
+}
+
+/** What a request carries in its URL: every search parameter, and `variables` (a GET's) parsed. */
+function searchParamsInput(url: URL): unknown[] {
+  const text = url.searchParams.get("variables");
+  if (text === null) return [...url.searchParams.values()];
+  try {
+    return [JSON.parse(text), ...url.searchParams.values()];
+  } catch {
+    return [...url.searchParams.values()];
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

@@ -99,6 +99,15 @@ describe("auditEventAdded: authorization when the subscription starts", () => {
     expect(listeners()).toBe(0);
   });
 
+  it("refuses a NUL character in the variables with BAD_USER_INPUT, listening for nothing", async () => {
+    const refused = subscribe(world.admin.credential, "a\u0000b");
+    const end = await within(refused.ended, 5_000, "the refusal");
+    expect(end.kind).toBe("error");
+    if (end.kind !== "error") return;
+    expect(end.errors[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(listeners()).toBe(0);
+  });
+
   it("accepts every member role and the project's own backend (Basic in connectionParams)", async () => {
     for (const credential of [world.admin.credential, world.developer.credential, world.supportManager.credential, world.viewer.credential, world.backend]) {
       await liveSubscription(credential);

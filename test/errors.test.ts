@@ -145,6 +145,47 @@ describe("BAD_USER_INPUT", () => {
   });
 });
 
+describe("input the databases cannot take", () => {
+  const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+
+  it.each([
+    ["a huge number", [1e308, "a"]],
+    ["a number past any date", [8640000000000001, "a"]],
+    ["an unsafe integer", [99999999999999999, "a"]],
+    ["a negative number", [-1, "a"]],
+    ["a fraction", [1.5, "a"]],
+    ["an id with a NUL", [1, "a\u0000b"]],
+  ])("refuses a forged cursor holding %s with BAD_USER_INPUT", async (_label, parts) => {
+    await expectError(world.admin.credential, USERS, { projectId: world.projectId, first: 2, after: cursor(parts) }, "BAD_USER_INPUT");
+    await expectError(world.admin.credential, SESSIONS, { projectId: world.projectId, first: 2, after: cursor(parts) }, "BAD_USER_INPUT");
+  });
+
+  it("refuses a NUL character in any variable with BAD_USER_INPUT", async () => {
+    await expectError(world.admin.credential, GET_POLICY, { projectId: "a\u0000b" }, "BAD_USER_INPUT");
+    await expectError(world.admin.credential, UPDATE_MEMBER, { id: "\u0000", input: {} }, "BAD_USER_INPUT");
+    await expectError(world.admin.credential, CREATE_USER, { input: { projectId: world.projectId, email: "nul@example.com", name: "a\u0000b" } }, "BAD_USER_INPUT");
+    await expectError(world.backend, AUTHENTICATE_SESSION, { sessionToken: "\u0000" }, "BAD_USER_INPUT");
+  });
+
+  it("refuses a NUL character written into the operation itself, as a validation error (HTTP 400)", async () => {
+    const result = await gql(t.url, world.admin.credential, `query { impersonationPolicy(projectId: "a\\u0000b") { projectId } }`);
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+
+  it("counts a reason in characters, not UTF-16 units: 500 emoji are accepted, 501 refused", async () => {
+    const accepted = await gql(t.url, world.supportManager.credential, CREATE_TOKEN, createTokenVars({ reason: "🔍".repeat(500) }));
+    expect(accepted.errors).toBeUndefined();
+    await expectError(world.supportManager.credential, CREATE_TOKEN, createTokenVars({ reason: "🔍".repeat(501) }), "BAD_USER_INPUT");
+  });
+
+  it("never echoes a token or credential back in an error message, even the caller's own", async () => {
+    const { sessionToken, sessionJwt } = await openSession(t, world);
+    await expectError(world.backend, AUTHENTICATE_SESSION, { sessionToken: [sessionToken] }, "BAD_USER_INPUT", [sessionToken]);
+    await expectError(world.backend, AUTHENTICATE_SESSION, { sessionJwt: { jwt: sessionJwt } }, "BAD_USER_INPUT", [sessionJwt]);
+  });
+});
+
 describe("NOT_FOUND", () => {
   it("for a token for an unknown user", async () => {
     await expectError(world.supportManager.credential, CREATE_TOKEN, createTokenVars({ userId: "user_doesnotexist" }), "NOT_FOUND");

@@ -2,7 +2,7 @@ import { request } from "node:http";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
+import { buildClientSchema, getIntrospectionQuery, parse, type IntrospectionQuery } from "graphql";
 import { anonymous, gql } from "./harness/client.js";
 import { connectWs, within } from "./harness/ws-client.js";
 import { createWorld, type World } from "./harness/fixtures.js";
@@ -33,8 +33,15 @@ describe("outside production", () => {
     expect(result.data).toEqual({ __schema: { queryType: { name: "Query" } } });
   });
 
-  it("refuses operations nested deeper than the limit", async () => {
-    const deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
+  it("answers graphql-js's standard introspection query (what codegen and IDEs send), deeper than the depth limit", async () => {
+    const result = await gql(t.url, anonymous, getIntrospectionQuery());
+    expect(result.errors).toBeUndefined();
+    const schema = buildClientSchema(result.data as IntrospectionQuery);
+    expect(schema.getMutationType()?.getFields()).toHaveProperty("authenticateImpersonationToken");
+  });
+
+  it("refuses operations nested deeper than the limit (introspection's own, 16, included)", async () => {
+    const deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } } } }";
     const result = await gql(t.url, anonymous, deep);
     expect(result.errors?.[0]?.message).toMatch(/nested deeper/);
   });
@@ -75,7 +82,7 @@ describe("in production (NODE_ENV=production)", () => {
       expect(message).not.toMatch(/Did you mean/);
 
       const deep = ws.subscribe(
-        parse("query { __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }") as TypedDocumentNode<unknown, Record<string, never>>,
+        parse("query { __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } } } }") as TypedDocumentNode<unknown, Record<string, never>>,
         {},
       );
       const deepEnd = await within(deep.ended, 5_000, "depth error");

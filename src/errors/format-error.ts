@@ -16,6 +16,17 @@ const requestErrorCodes = new Set([
   "OPERATION_RESOLUTION_FAILURE",
 ]);
 
+/** Credentials and tokens as Masquerade issues them, and compact JWTs. */
+const secretShaped = /\bmq_(?:key|secret|public|imp|sess)_[A-Za-z0-9_-]+|\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+
+/**
+ * graphql-js echoes a rejected variable's value in its message ("Variable "$t" got invalid value
+ * ..."): never a token or credential, even back to its own sender (messages end up in logs).
+ */
+function redact(message: string): string {
+  return message.includes("mq_") || message.includes("eyJ") ? message.replace(secretShaped, "[redacted]") : message;
+}
+
 /**
  * Passes contract errors through and masks everything else: no stack, SQL, secret or token leaves
  * the server. Unknown errors are logged server-side (message and stack only).
@@ -28,11 +39,11 @@ export function createFormatError(log: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && requestErrorCodes.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return { message: redact(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     if (original instanceof GraphQLError && !original.originalError && formatted.extensions?.code === undefined) {
       // A GraphQL execution error without an underlying exception, e.g. a variable coercion failure.
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      return { message: redact(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     log("unexpected error", original);
     return { message: "Internal server error.", path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -2,6 +2,7 @@ import type { ClassType } from "type-graphql";
 import { Field, ObjectType } from "type-graphql";
 import { AppError } from "../errors/app-error.js";
 import { ErrorCode } from "../errors/codes.js";
+import { isPlausibleId } from "./validation.js";
 
 @ObjectType()
 export class PageInfo {
@@ -64,13 +65,22 @@ export function decodeCursor(cursor: string | null | undefined, shape: Array<"st
   if (cursor === null || cursor === undefined) return null;
   try {
     const parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(parts) && parts.length === shape.length && parts.every((part, i) => typeof part === shape[i])) {
+    if (Array.isArray(parts) && parts.length === shape.length && parts.every((part, i) => isCursorPart(part, shape[i]!))) {
       return parts as Array<string | number>;
     }
   } catch {
     // fall through
   }
   throw new AppError(ErrorCode.BAD_USER_INPUT, `"after" is not a valid cursor.`);
+}
+
+/** The largest number a cursor may carry: the last millisecond a Date can hold (and far past any seq). */
+const maxCursorNumber = 8.64e15;
+
+/** What our cursors hold: non-negative integers (times in ms, sequence numbers) and ids. */
+function isCursorPart(part: unknown, kind: "string" | "number"): boolean {
+  if (kind === "number") return typeof part === "number" && Number.isSafeInteger(part) && part >= 0 && part <= maxCursorNumber;
+  return typeof part === "string" && isPlausibleId(part);
 }
 
 /** Builds a connection from `limit + 1` fetched rows. */

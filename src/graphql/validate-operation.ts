@@ -8,12 +8,19 @@ import {
   type ValidationRule,
 } from "graphql";
 import { depthLimit } from "./depth-limit.js";
+import { noNulInStringLiterals } from "./nul-guard.js";
 
 /** Deep enough for every real query of the schema, shallow enough to stop abusive nesting. */
 export const maxOperationDepth = 12;
 
+/**
+ * For `__schema` / `__type` (served only outside production): graphql-js's own
+ * getIntrospectionQuery, which codegen and IDEs send, nests 15 levels.
+ */
+export const maxIntrospectionDepth = 16;
+
 /** The extra validation rules every transport applies (Apollo on HTTP, graphql-ws on WebSocket). */
-export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth)];
+export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth, { introspection: maxIntrospectionDepth }), noNulInStringLiterals];
 
 const suggestion = / ?Did you mean .*\?$/;
 

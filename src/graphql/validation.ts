@@ -5,11 +5,29 @@ function bad(message: string): AppError {
   return new AppError(ErrorCode.BAD_USER_INPUT, message);
 }
 
-/** Trims and checks a required string's length. */
+/** Characters as a reader counts them (code points), not UTF-16 units: an emoji is one. */
+export function characterCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+/** At most `max` characters of `value`, never splitting a character. */
+export function clipCharacters(value: string, max: number): string {
+  if (value.length <= max) return value;
+  return Array.from(value).slice(0, max).join("");
+}
+
+function longerThan(value: string, max: number): boolean {
+  // UTF-16 length is never less than the character count: most strings need no counting.
+  return value.length > max && characterCount(value) > max;
+}
+
+/** Trims and checks a required string's length (in characters). */
 export function requiredText(value: string | null | undefined, field: string, max: number): string {
   const trimmed = (value ?? "").trim();
   if (trimmed.length < 1) throw bad(`"${field}" must not be empty.`);
-  if (trimmed.length > max) throw bad(`"${field}" must be at most ${max} characters.`);
+  if (longerThan(trimmed, max)) throw bad(`"${field}" must be at most ${max} characters.`);
   return trimmed;
 }
 
@@ -17,7 +35,7 @@ export function optionalText(value: string | null | undefined, field: string, ma
   if (value === null || value === undefined) return null;
   const trimmed = value.trim();
   if (trimmed.length === 0) return null;
-  if (trimmed.length > max) throw bad(`"${field}" must be at most ${max} characters.`);
+  if (longerThan(trimmed, max)) throw bad(`"${field}" must be at most ${max} characters.`);
   return trimmed;
 }
 
@@ -50,7 +68,9 @@ export function intInRange(value: number, field: string, min: number, max: numbe
   return value;
 }
 
-/** IDs are short opaque strings; anything else cannot name a row. */
+const plausibleId = /^[^\u0000-\u001f\u007f]{1,64}$/;
+
+/** IDs are short opaque strings without control characters; anything else cannot name a row. */
 export function isPlausibleId(value: string): boolean {
-  return value.length > 0 && value.length <= 64;
+  return plausibleId.test(value);
 }

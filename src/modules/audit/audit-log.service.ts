@@ -6,6 +6,7 @@ import type { RequestContext } from "../../context.js";
 import type { Sql, SqlDatabase, SqlTx } from "../../db/sql.js";
 import { inTransaction, type Tx } from "../../db/transaction.js";
 import { isAppError } from "../../errors/app-error.js";
+import { clipCharacters } from "../../graphql/validation.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { AuditEvent } from "./audit-event.entity.js";
 import { chainHash, genesisHash } from "./audit-hash.js";
@@ -183,5 +184,5 @@ export function callerOf(ctx: RequestContext): AuditCaller {
 /** Arguments echoed into an event are untrusted: keep them within their column sizes. */
 function clip(value: string | null | undefined, max: number): string | null {
   if (value === null || value === undefined) return null;
-  return value.length > max ? value.slice(0, max) : value;
+  return clipCharacters(value, max);
 }

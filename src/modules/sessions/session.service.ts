@@ -77,6 +77,9 @@ export class SessionService {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Impersonated sessions cannot be extended.");
     }
     if (args.sessionId) throw new AppError(ErrorCode.BAD_USER_INPUT, "Authenticate with sessionToken or sessionJwt.");
+    if ([args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined).length !== 1) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionToken or sessionJwt.");
+    }
     const claims = await this.verifiedClaims(args);
     const { session, user } = await this.locate(this.db.sql, ctx, args, claims);
     const now = this.clock.now();

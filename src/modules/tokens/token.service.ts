@@ -7,7 +7,7 @@ import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
-import { isPlausibleId, requiredText } from "../../graphql/validation.js";
+import { clipCharacters, isPlausibleId, requiredText } from "../../graphql/validation.js";
 import { AuditAction } from "../audit/audit-status.js";
 import type { AuditLog } from "../audit/audit-log.service.js";
 import { TeamMember } from "../members/team-member.entity.js";
@@ -44,7 +44,7 @@ export class TokenService {
       userId: input.userId,
       impersonatorId: member.id,
       impersonatorEmail: member.email,
-      reason: typeof input.reason === "string" ? input.reason.trim().slice(0, 500) || null : null,
+      reason: typeof input.reason === "string" ? clipCharacters(input.reason.trim(), 500) || null : null,
     };
     return this.audit.runSql(ctx, draft, async (tx) => {
       const reason = requiredText(input.reason, "reason", 500);
