@@ -14,6 +14,7 @@ import { createOrm } from "./db/orm.js";
 import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
+import { loggableError } from "./errors/loggable-error.js";
 import { containsNul, nulInInputMessage } from "./graphql/nul-guard.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
@@ -70,7 +71,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const services = await createServices({ orm, clock, config, pubsub });
   const schema = await buildAppSchema(pubsub);
   const formatError = createFormatError((message, error) =>
-    console.error(`[masquerade] ${message}:`, error instanceof Error ? (error.stack ?? error.message) : error),
+    console.error(`[masquerade] ${message}:`, loggableError(error)),
   );
 
   const apollo = new ApolloServer<RequestContext>({
@@ -162,7 +163,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           jsonResponse(res, 413, errorBody(error.message, "PAYLOAD_TOO_LARGE"), { connection: "close" });
           return;
         }
-        console.error("[masquerade] request failed:", error instanceof Error ? (error.stack ?? error.message) : error);
+        console.error("[masquerade] request failed:", loggableError(error));
         if (!res.headersSent) jsonResponse(res, 500, errorBody("Internal server error.", "INTERNAL_SERVER_ERROR"));
         else res.end();
       }

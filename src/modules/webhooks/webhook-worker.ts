@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
@@ -48,7 +49,10 @@ export class WebhookWorker {
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly databaseKind: DatabaseKind,
-  ) {}
+  ) {
+    // Each delivery of a batch in flight listens for shutdown: a full batch is not a leak.
+    setMaxListeners(batchSize * 2, this.shutdown.signal);
+  }
 
   start(): void {
     if (!this.config.webhookWorkerEnabled || !this.stopped || this.shutdown.signal.aborted) return;

@@ -1,0 +1,17 @@
+import { DriverException } from "@mikro-orm/core";
+
+/**
+ * An unexpected error as the server log shows it: its name, message and stack frames, but never
+ * the SQL of a failed statement. knex puts that statement, with its values written in (emails,
+ * names, hashes), before " - " in a driver error's message; only the driver's own words are kept.
+ */
+export function loggableError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  let message = error.message;
+  if (error instanceof DriverException) {
+    const cut = message.lastIndexOf(" - ");
+    message = cut >= 0 ? `(statement omitted) - ${message.slice(cut + 3)}` : "(statement omitted)";
+  }
+  const frames = (error.stack ?? "").split("\n").filter((line) => line.trimStart().startsWith("at "));
+  return [`${error.name}: ${message}`, ...frames].join("\n");
+}
