@@ -15,7 +15,7 @@ import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
-import { containsNul, nulInInputMessage } from "./graphql/nul-guard.js";
+import { containsUnstorableText, unstorableTextMessage } from "./graphql/storable-text.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
@@ -106,8 +106,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         body = text;
       }
     }
-    if (containsNul(body) || containsNul(searchParamsInput(url))) {
-      jsonResponse(res, 400, errorBody(nulInInputMessage, "BAD_USER_INPUT"));
+    if (containsUnstorableText(body) || containsUnstorableText(searchParamsInput(url))) {
+      jsonResponse(res, 400, errorBody(unstorableTextMessage, "BAD_USER_INPUT"));
       return;
     }
     const headers = new HeaderMap();
@@ -178,8 +178,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       validate: createOperationValidator({ introspection: !config.production }),
       subscribe: createSharedSubscribe(),
       onSubscribe: (_ctx, _id, payload) =>
-        containsNul(payload.variables) || containsNul(payload.operationName)
-          ? [new GraphQLError(nulInInputMessage, { extensions: { code: "BAD_USER_INPUT" } })]
+        containsUnstorableText(payload.variables) || containsUnstorableText(payload.operationName)
+          ? [new GraphQLError(unstorableTextMessage, { extensions: { code: "BAD_USER_INPUT" } })]
           : undefined,
       context: (ctx) =>
         createRequestContext(orm, services, {

@@ -173,6 +173,41 @@ describe("input the databases cannot take", () => {
     expect(result.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 
+  it("refuses a lone UTF-16 surrogate (no database could store it as sent) with BAD_USER_INPUT", async () => {
+    await expectError(world.supportManager.credential, CREATE_TOKEN, createTokenVars({ reason: "ticket \ud800 42" }), "BAD_USER_INPUT");
+    await expectError(world.admin.credential, CREATE_USER, { input: { projectId: world.projectId, email: "d\udc00@example.com" } }, "BAD_USER_INPUT");
+    const verified = await gql(t.url, world.admin.credential, `query($p: ID!) { verifyAuditLog(projectId: $p) { valid } }`, { p: world.projectId });
+    expect(verified.data).toEqual({ verifyAuditLog: { valid: true } });
+  });
+
+  it.each(["0000-01-01T00:00:00Z", "0000-12-31T23:59:59.999Z", "0000-06-01T00:00:00+01:00"])(
+    "refuses an audit filter instant outside the years 1–9999 (%s) with BAD_USER_INPUT",
+    async (instant) => {
+      const query = `query($p: ID!, $f: AuditEventFilter) { auditEvents(projectId: $p, filter: $f) { edges { cursor } } }`;
+      await expectError(world.admin.credential, query, { p: world.projectId, f: { since: instant } }, "BAD_USER_INPUT");
+      await expectError(world.backend, query, { p: world.projectId, f: { until: instant } }, "BAD_USER_INPUT");
+    },
+  );
+
+  it("answers concurrent creations of one email with one success and BAD_USER_INPUT, never a 500", async () => {
+    // A second server on the same database, as behind a load balancer: the two race for real.
+    const second = await startTestApp({ databaseUrl: t.databaseUrl });
+    const urls = [t.url, second.url];
+    const email = `${unique("race")}@example.com`;
+    const users = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => gql(urls[i % 2]!, world.backend, CREATE_USER, { input: { projectId: world.projectId, email } })),
+    ).finally(() => second.close());
+    expect(users.filter((r) => !r.errors)).toHaveLength(1);
+    for (const r of users.filter((r) => r.errors)) expect(r.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
+
+    const memberEmail = `${unique("race")}@example.com`;
+    const members = await Promise.all(
+      Array.from({ length: 30 }, () => gql(t.url, world.admin.credential, CREATE_MEMBER, { input: { email: memberEmail, role: "VIEWER" } })),
+    );
+    expect(members.filter((r) => !r.errors)).toHaveLength(1);
+    for (const r of members.filter((r) => r.errors)) expect(r.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
   it("counts a reason in characters, not UTF-16 units: 500 emoji are accepted, 501 refused", async () => {
     const accepted = await gql(t.url, world.supportManager.credential, CREATE_TOKEN, createTokenVars({ reason: "🔍".repeat(500) }));
     expect(accepted.errors).toBeUndefined();

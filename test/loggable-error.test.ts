@@ -15,6 +15,14 @@ describe("what the server log shows of an unexpected error", () => {
     }
   });
 
+  it("also cuts the statement from a driver error that reached us unconverted (knex prefixes it)", () => {
+    const raw = Object.assign(new Error(`select "a0".* from "audit_events" as "a0" where "a0"."project_id" = 'project-1' - date/time field value out of range`), { name: "error" });
+    const logged = loggableError(raw);
+    expect(logged).toContain("date/time field value out of range");
+    expect(logged).not.toContain("project-1");
+    expect(logged).not.toMatch(/select/i);
+  });
+
   it("shows any other error with its name, message and frames", () => {
     const logged = loggableError(new TypeError("cannot read x of undefined"));
     expect(logged.split("\n")[0]).toBe("TypeError: cannot read x of undefined");

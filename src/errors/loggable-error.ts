@@ -1,5 +1,7 @@
 import { DriverException } from "@mikro-orm/core";
 
+const sqlFirst = /^\s*(select|insert|update|delete|with|pragma|begin|commit|rollback|savepoint|release|create|alter|drop)\b/i;
+
 /**
  * An unexpected error as the server log shows it: its name, message and stack frames, but never
  * the SQL of a failed statement. knex puts that statement, with its values written in (emails,
@@ -8,7 +10,8 @@ import { DriverException } from "@mikro-orm/core";
 export function loggableError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   let message = error.message;
-  if (error instanceof DriverException) {
+  // Converted by MikroORM, or a driver's own error that knex prefixed with the statement.
+  if (error instanceof DriverException || sqlFirst.test(message)) {
     const cut = message.lastIndexOf(" - ");
     message = cut >= 0 ? `(statement omitted) - ${message.slice(cut + 3)}` : "(statement omitted)";
   }

@@ -8,7 +8,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { depthLimit } from "./depth-limit.js";
-import { noNulInStringLiterals } from "./nul-guard.js";
+import { storableStringLiterals } from "./storable-text.js";
 
 /** Deep enough for every real query of the schema, shallow enough to stop abusive nesting. */
 export const maxOperationDepth = 12;
@@ -20,7 +20,7 @@ export const maxOperationDepth = 12;
 export const maxIntrospectionDepth = 16;
 
 /** The extra validation rules every transport applies (Apollo on HTTP, graphql-ws on WebSocket). */
-export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth, { introspection: maxIntrospectionDepth }), noNulInStringLiterals];
+export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth, { introspection: maxIntrospectionDepth }), storableStringLiterals];
 
 const suggestion = / ?Did you mean .*\?$/;
 

@@ -40,9 +40,16 @@ function optionalId(value: string | null | undefined, field: string): string | n
   return value;
 }
 
+/** Years 1 to 9999: what both databases can compare against (PostgreSQL has no year 0). */
+const earliestInstant = -62135596800000; // 0001-01-01T00:00:00.000Z
+const latestInstant = 253402300799999; // 9999-12-31T23:59:59.999Z
+
 function optionalInstant(value: Date | null | undefined, field: string): Date | null {
   if (value === null || value === undefined) return null;
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw bad(`"filter.${field}" is not a valid instant.`);
+  if (value.getTime() < earliestInstant || value.getTime() > latestInstant) {
+    throw bad(`"filter.${field}" must be between the years 1 and 9999.`);
+  }
   return value;
 }
 

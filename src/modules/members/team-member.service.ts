@@ -5,6 +5,7 @@ import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import { AppError } from "../../errors/app-error.js";
+import { rethrowUniqueAs } from "../../db/unique-violation.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { email, isPlausibleId, optionalText } from "../../graphql/validation.js";
 import { callerOf } from "../audit/audit-log.service.js";
@@ -39,11 +40,11 @@ export class TeamMemberService {
     key.memberId = member.id;
     key.keyHash = hashSecret(apiKey);
     key.createdAt = member.createdAt;
+    const duplicate = () => new AppError(ErrorCode.BAD_USER_INPUT, "A team member with this email already exists.");
     await inTransaction(em, async (tx) => {
-      if (await tx.em.count(TeamMember, { email: member.email })) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, "A team member with this email already exists.");
-      }
-      await tx.em.insert(member);
+      if (await tx.em.count(TeamMember, { email: member.email })) throw duplicate();
+      // A concurrent creation of the same email can pass the count; the unique index decides.
+      await tx.em.insert(member).catch(rethrowUniqueAs(duplicate));
       await tx.em.insert(key);
     });
     return { member, apiKey };

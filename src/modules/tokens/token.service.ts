@@ -124,13 +124,14 @@ export class TokenService {
         throw new AppError(ErrorCode.FRONTEND_AUTHENTICATION_DISABLED);
       }
       if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
+      // Voided by a kill switch: gone, whatever else has happened since.
+      if (row.voidedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
       if (row.usedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
       const now = this.clock.now();
       if (row.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_EXPIRED);
       if (!impersonator || impersonator.disabled || !canImpersonate(impersonator.role)) {
         throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
       }
-      if (row.voidedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
 
       const won = await tx.sql.run(
         "update impersonation_tokens set used_at = ? where id = ? and used_at is null and voided_at is null and expires_at > ?",

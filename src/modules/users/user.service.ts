@@ -3,6 +3,7 @@ import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
 import { inTransaction } from "../../db/transaction.js";
 import { AppError } from "../../errors/app-error.js";
+import { rethrowUniqueAs } from "../../db/unique-violation.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { email, isPlausibleId, optionalText } from "../../graphql/validation.js";
@@ -26,11 +27,11 @@ export class UserService {
     user.email = email(input.email);
     user.name = optionalText(input.name, "name", 200);
     user.createdAt = this.clock.now();
+    const duplicate = () => new AppError(ErrorCode.BAD_USER_INPUT, "A user with this email already exists in this project.");
     await inTransaction(ctx.em, async (tx) => {
-      if (await tx.em.count(User, { projectId: project.id, email: user.email })) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, "A user with this email already exists in this project.");
-      }
-      await tx.em.insert(user);
+      if (await tx.em.count(User, { projectId: project.id, email: user.email })) throw duplicate();
+      // A concurrent creation of the same email can pass the count; the unique index decides.
+      await tx.em.insert(user).catch(rethrowUniqueAs(duplicate));
     });
     return user;
   }
