@@ -64,7 +64,7 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const sessions = new SessionService(clock, audit, projects, jwt, db);
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens);
-  const recheck = new ActorRecheck(orm);
+  const recheck = new ActorRecheck(orm, pubsub);
   const members = new TeamMemberService(clock, sessions, tokens, recheck);
   const users = new UserService(clock, projects);
   const auditQuery = new AuditQueryService(orm, projects, pubsub, recheck);

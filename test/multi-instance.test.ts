@@ -20,7 +20,7 @@ import { endpointCacheMs } from "../src/modules/webhooks/webhook-outbox.js";
 import { asBackend, asMember, gql, gqlOk, type Credential } from "./harness/client.js";
 import { freshDatabaseUrl, testDatabaseKind, type FreshDatabase } from "./harness/databases.js";
 import { testRedisUrl } from "./harness/global-setup.js";
-import { connectWs, waitUntil, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
+import { connectWs, waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
 
 /**
  * Scale-out: several instances on one PostgreSQL database and one Redis. vitest.config.ts runs this
@@ -288,6 +288,40 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
         expect(copies[0]!.action).toBe("CreateImpersonationToken");
       }
     }
+  });
+
+  it("end a member's subscription on B once A disables the member, before any later event reaches it", async () => {
+    const run = Math.random().toString(36).slice(2);
+    const created = await gqlOk(a.url, setup.admin, `mutation($email: String!) { createTeamMember(input: { email: $email, role: VIEWER }) { member { id } apiKey } }`, {
+      email: `viewer-${run}@example.com`,
+    });
+    const connection = connectWs(b.wsUrl, asMember(created.createTeamMember.apiKey));
+    sockets.push(connection);
+    const subscription = connection.subscribe(auditEventAdded, { projectId: setup.projectId });
+    // Live once B hears A's events; each delivery also leaves the member's standing cached on B.
+    await waitUntil(
+      async () => {
+        await issueToken(a, `warm-up viewer ${run}`);
+        for (;;) {
+          const result = await subscription.next(300).catch(() => null);
+          if (!result) return false;
+          if (result.data?.auditEventAdded.reason === `warm-up viewer ${run}`) return true;
+        }
+      },
+      "the viewer's subscription on B hears A",
+      15_000,
+    );
+
+    await gqlOk(a.url, setup.admin, `mutation($id: ID!) { updateTeamMember(id: $id, input: { disabled: true }) { disabled } }`, {
+      id: created.createTeamMember.member.id,
+    });
+    await issueToken(a, `after disabling ${run}`);
+
+    const end = await within(subscription.ended, 10_000, "the disabled member's subscription on B ends");
+    expect(end.kind).toBe("error");
+    if (end.kind === "error") expect(end.errors[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const delivered = subscription.buffered.map((result) => result.data?.auditEventAdded.reason);
+    expect(delivered).not.toContain(`after disabling ${run}`);
   });
 
   it("use a token raced by 20 exchanges split across A and B exactly once", async () => {

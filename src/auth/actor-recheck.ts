@@ -3,24 +3,42 @@ import { AppError } from "../errors/app-error.js";
 import { ErrorCode } from "../errors/codes.js";
 import { TeamMember } from "../modules/members/team-member.entity.js";
 import { Project } from "../modules/projects/project.entity.js";
+import type { AppPubSub } from "../pubsub/pubsub.js";
+import { Topic } from "../pubsub/topics.js";
 import type { Actor } from "./actor.js";
 
-/** How long a re-check is shared by all live subscriptions of one credential (on other instances). */
+/** How long a re-check is shared by all live subscriptions of one credential. */
 export const recheckTtlMs = 1000;
 
 /**
  * Re-checks the credential of a long-lived operation (a subscription) as it stands now: a member that
  * was disabled or deleted, or a project whose secret changed, is no longer authenticated. Checks are
  * shared: a thousand subscriptions of one member cost one read per second, not one per event each.
- * A change made on this instance takes effect at once (`invalidate`); one made on another instance,
- * within `recheckTtlMs`.
+ * A change takes effect at once on every instance (`changed`, carried by the pub/sub); a change
+ * made behind the service's back (SQL by hand), within `recheckTtlMs`.
  */
 export class ActorRecheck {
   private readonly cache = new Map<string, { at: number; result: Promise<Actor> }>();
 
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly pubsub: AppPubSub,
+  ) {
+    // Synchronously, in arrival order: an instance forgets the old standing before it hands a
+    // subscriber any event committed after the change. Listens for the life of the process.
+    pubsub.listen(Topic.CredentialChanged, (message) => this.invalidate(message.kind, message.id));
+  }
 
-  invalidate(kind: "member" | "project", id: string): void {
+  /**
+   * A credential's standing changed (call after the change committed): forgets it here at once,
+   * and on every other instance before that instance delivers any event committed after this call.
+   */
+  changed(kind: "member" | "project", id: string): void {
+    this.invalidate(kind, id);
+    this.pubsub.publish(Topic.CredentialChanged, { kind, id });
+  }
+
+  private invalidate(kind: "member" | "project", id: string): void {
     this.cache.delete(`${kind}:${id}`);
   }
 

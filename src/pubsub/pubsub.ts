@@ -9,6 +9,12 @@ export type AppPubSub = PubSub<TopicPayloads> & {
    * tests (and metrics) prove that a subscriber that went away left nothing behind.
    */
   listenerCount?: (topic?: string) => number;
+  /**
+   * Calls `listener` synchronously with each message of `topic`, in the order they arrive (from
+   * Redis: in the order each instance published them); returns the way to stop. For work that must
+   * be done before any subscriber sees a later message.
+   */
+  listen<K extends keyof TopicPayloads>(topic: K, listener: (payload: TopicPayloads[K][0]) => void): () => void;
 };
 
 /**
@@ -72,6 +78,12 @@ export function createEventTargetPubSub(target: EventTargetLike, options: { buff
           adjust(topic, -1);
         });
       }, new FixedBuffer(bufferSize));
+    },
+
+    listen(topic: string, listener: (payload: unknown) => void): () => void {
+      const onEvent = (event: Event) => listener((event as CustomEvent<unknown>).detail);
+      target.addEventListener(topic, onEvent);
+      return () => target.removeEventListener(topic, onEvent);
     },
 
     listenerCount(topic?: string): number {

@@ -1,6 +1,13 @@
 /** Pub/sub topics. Payloads are plain JSON so that they cross Redis unchanged. */
 export enum Topic {
   AuditEventAdded = "AUDIT_EVENT_ADDED",
+  /** A credential's standing changed (a member disabled or its role changed): re-check it now. */
+  CredentialChanged = "CREDENTIAL_CHANGED",
+}
+
+export interface CredentialChangedMessage {
+  kind: "member" | "project";
+  id: string;
 }
 
 /** An audit event as published: every field of the GraphQL type, instants as ISO strings. */
@@ -28,4 +35,5 @@ export interface AuditEventMessage {
 
 export type TopicPayloads = {
   [Topic.AuditEventAdded]: [AuditEventMessage];
+  [Topic.CredentialChanged]: [CredentialChangedMessage];
 };

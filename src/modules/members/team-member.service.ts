@@ -66,7 +66,7 @@ export class TeamMemberService {
         throw new AppError(ErrorCode.FORBIDDEN, "This is the last enabled ADMIN; it cannot be disabled or demoted.");
       }
       // Live subscriptions of this member re-check it at their next event.
-      tx.afterCommit(() => this.recheck.invalidate("member", member.id));
+      tx.afterCommit(() => this.recheck.changed("member", member.id));
       if (input.role) member.role = input.role;
       if (typeof input.disabled === "boolean") member.disabled = input.disabled;
       const canStillImpersonate = !member.disabled && canImpersonate(member.role);
