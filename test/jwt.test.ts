@@ -4,6 +4,7 @@ import { gql } from "./harness/client.js";
 import { AUTHENTICATE_SESSION, codeOf, expectCode, expectOk, openSession, type StartedSession } from "./harness/core-operations.js";
 import { createWorld, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { keyActivationDelayMs, retiredKeyGraceMs } from "../src/modules/signing-keys/signing-key.service.js";
 
 let t: TestApp;
 let world: World;
@@ -155,9 +156,13 @@ describe("key rotation", () => {
 
     // The old JWT still verifies through the (freshly fetched) JWKS and still authenticates.
     expect((await verify(session.sessionJwt)).protectedHeader.kid).toBe(oldKid);
-    const refreshed = expectOk(await authenticateJwt(session.sessionJwt)).authenticateSession.sessionJwt;
+    // Published first, signing later: until every instance publishes the new key, the old one signs.
+    const meanwhile = expectOk(await authenticateJwt(session.sessionJwt)).authenticateSession.sessionJwt;
+    expect(decodeProtectedHeader(meanwhile).kid).toBe(oldKid);
 
-    // New JWTs, refreshed or from a new session, use the new kid and verify too.
+    // Once activated, new JWTs, refreshed or from a new session, use the new kid and verify too.
+    t.clock.advance(keyActivationDelayMs);
+    const refreshed = expectOk(await authenticateJwt(session.sessionJwt)).authenticateSession.sessionJwt;
     expect(decodeProtectedHeader(refreshed).kid).toBe(newKid);
     const fresh = await openSession(t, world);
     expect(decodeProtectedHeader(fresh.sessionJwt).kid).toBe(newKid);
@@ -189,8 +194,9 @@ describe("rotateSigningKey (the operator's way to rotate)", () => {
     expect((await publishedKeys()).map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
     expect(codeOf(await authenticateJwt(session.sessionJwt))).toBeUndefined();
 
-    // Past the grace period (longer than any session lives) the old key is no longer published.
-    t.clock.advance(66 * 60 * 1000);
+    // Past its retirement (when the new key takes over) and the grace period after it (longer than
+    // any session lives), the old key is no longer published.
+    t.clock.advance(keyActivationDelayMs + retiredKeyGraceMs + 1000);
     expect((await publishedKeys()).map((key) => key.kid)).not.toContain(oldKid);
     expect(codeOf(await authenticateJwt(session.sessionJwt))).toBe("SESSION_NOT_FOUND");
   });

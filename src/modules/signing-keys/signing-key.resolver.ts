@@ -7,7 +7,7 @@ export class SigningKeyResolver {
   @Authorized(Permission.ManageSigningKeys)
   @Mutation(() => String, {
     description:
-      "Makes a new session-JWT signing key the signer and returns its kid. Earlier keys stay in the JWKS, and keep verifying, for 65 minutes: no JWT already issued breaks.",
+      "Rotates in a new session-JWT signing key and returns its kid. It is published in the JWKS at once and signs 70 seconds later, once every instance publishes it; the key it replaces then retires, and stays in the JWKS, verifying, for 65 minutes more: no JWT already issued breaks.",
   })
   async rotateSigningKey(@Ctx() ctx: RequestContext): Promise<string> {
     return ctx.services.signingKeys.rotate(ctx.em);

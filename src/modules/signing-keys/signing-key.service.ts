@@ -7,13 +7,20 @@ import { SigningKey } from "./signing-key.entity.js";
 
 export const signingAlgorithm = "ES256";
 
+/** How often an instance picks up keys rotated elsewhere (wall-clock: a cache lifetime). */
+export const keyRefreshIntervalMs = 60_000;
+
+/**
+ * A rotated-in key is published at once but signs only this long after its creation: by then every
+ * instance has loaded it and publishes it too, so a client that verifies a new JWT against the JWKS
+ * of any instance behind the load balancer finds its key.
+ */
+export const keyActivationDelayMs = keyRefreshIntervalMs + 10_000;
+
 /**
  * How long a retired key stays published and accepted: the longest a session it may have signed
  * for can live (60 minutes), plus margin.
  */
-/** How often an instance picks up keys rotated elsewhere (wall-clock: a cache lifetime). */
-export const keyRefreshIntervalMs = 60_000;
-
 export const retiredKeyGraceMs = 65 * 60 * 1000;
 
 interface LoadedKey {
@@ -31,7 +38,6 @@ interface LoadedKey {
  */
 export class SigningKeyService {
   private keys = new Map<string, LoadedKey>();
-  private active: LoadedKey | null = null;
   private lastReload = 0;
   private refreshing: Promise<void> | null = null;
 
@@ -43,7 +49,7 @@ export class SigningKeyService {
   /** Loads the keys, creating the first one if the database has none. */
   async init(): Promise<void> {
     await this.reload();
-    if (!this.active) {
+    if (![...this.keys.values()].some((key) => key.retiredAt === null)) {
       await this.createFirstKey();
       await this.reload();
     }
@@ -64,12 +70,15 @@ export class SigningKeyService {
     });
   }
 
-  /** Makes a new key the signer; the previous ones keep verifying for the grace period. */
+  /**
+   * Rotates in a new key: published at once, the signer after `keyActivationDelayMs`, when the
+   * current signer retires; retired keys keep verifying for the grace period after that.
+   */
   async rotate(em: EntityManager): Promise<string> {
-    const now = this.clock.now();
+    const takeover = new Date(this.clock.now().getTime() + keyActivationDelayMs);
     const kid = await em.transactional(async (tx) => {
       await this.lockKeys(tx);
-      await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: now });
+      await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: takeover });
       return this.createKey(tx);
     });
     await this.reload();
@@ -93,10 +102,20 @@ export class SigningKeyService {
       .finally(() => (this.refreshing = null));
   }
 
-  /** Never touches the database (it is called inside transactions). */
+  /**
+   * The key that signs now: the newest activated one among those not yet retired (a rotated-in key
+   * waits `keyActivationDelayMs`); a fresh install's only key at once; should this instance not
+   * have loaded a rotation yet, the newest key still published. Never touches the database (it is
+   * called inside transactions).
+   */
   signingKey(): { kid: string; key: KeyObject } {
-    if (!this.active?.privateKey) throw new Error("no active signing key");
-    return { kid: this.active.kid, key: this.active.privateKey };
+    const now = this.clock.now().getTime();
+    const usable = [...this.keys.values()].filter((key) => key.privateKey && this.isPublished(key));
+    const current = usable.filter((key) => key.retiredAt === null || key.retiredAt.getTime() > now);
+    const activated = current.filter((key) => key.createdAt.getTime() + keyActivationDelayMs <= now);
+    const chosen = activated.at(-1) ?? current[0] ?? usable.at(-1);
+    if (!chosen?.privateKey) throw new Error("no signing key");
+    return { kid: chosen.kid, key: chosen.privateKey };
   }
 
   /** The public key for a `kid`, or null when it is unknown or past its grace period. */
@@ -138,22 +157,21 @@ export class SigningKeyService {
   private async reload(): Promise<void> {
     const rows = await this.orm.em.fork().find(SigningKey, {}, { orderBy: { createdAt: "asc" } });
     const keys = new Map<string, LoadedKey>();
-    let active: LoadedKey | null = null;
+    const now = this.clock.now().getTime();
     for (const row of rows) {
       const publicJwk = JSON.parse(row.publicJwk) as JWK;
-      const loaded: LoadedKey = {
+      // Private keys only of keys that may still sign: not retired, or retired but still published.
+      const mayStillSign = row.retiredAt === null || row.retiredAt.getTime() + retiredKeyGraceMs > now;
+      keys.set(row.kid, {
         kid: row.kid,
         publicJwk,
         publicKey: createPublicKey({ key: publicJwk as JsonWebKey, format: "jwk" }),
-        privateKey: row.retiredAt === null ? createPrivateKey({ key: JSON.parse(row.privateJwk) as JsonWebKey, format: "jwk" }) : null,
+        privateKey: mayStillSign ? createPrivateKey({ key: JSON.parse(row.privateJwk) as JsonWebKey, format: "jwk" }) : null,
         createdAt: row.createdAt,
         retiredAt: row.retiredAt,
-      };
-      keys.set(row.kid, loaded);
-      if (row.retiredAt === null) active = loaded;
+      });
     }
     this.keys = keys;
-    this.active = active;
     this.lastReload = Date.now();
   }
 }
