@@ -2,7 +2,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { MikroORM } from "@mikro-orm/core";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -177,10 +177,15 @@ export async function startApp(options: AppOptions): Promise<App> {
       schema,
       validate: createOperationValidator({ introspection: !config.production }),
       subscribe: createSharedSubscribe(),
-      onSubscribe: (_ctx, _id, payload) =>
-        containsUnstorableText(payload.variables) || containsUnstorableText(payload.operationName)
-          ? [new GraphQLError(unstorableTextMessage, { extensions: { code: "BAD_USER_INPUT" } })]
-          : undefined,
+      onSubscribe: (_ctx, _id, payload) => {
+        if (containsUnstorableText(payload.variables) || containsUnstorableText(payload.operationName)) {
+          return [new GraphQLError(unstorableTextMessage, { extensions: { code: "BAD_USER_INPUT" } })];
+        }
+        // graphql-ws would let a syntax error escape and close the whole socket (4500): answer it as
+        // HTTP does, for this operation alone.
+        const syntaxError = syntaxErrorOf(payload.query);
+        return syntaxError ? [new GraphQLError(syntaxError.message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })] : undefined;
+      },
       context: (ctx) =>
         createRequestContext(orm, services, {
           credentials: credentialsFromConnectionParams(ctx.connectionParams),
@@ -236,6 +241,18 @@ export async function startApp(options: AppOptions): Promise<App> {
   services.webhookWorker.start();
   log(`Masquerade listening on http://localhost:${port}/graphql`);
   return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, services, orm, close };
+}
+
+/** The syntax error of a WebSocket operation's query, or null when it parses. */
+function syntaxErrorOf(query: unknown): GraphQLError | null {
+  if (typeof query !== "string") return null;
+  try {
+    parse(query);
+    return null;
+  } catch (error) {
+    if (error instanceof GraphQLError) return error;
+    throw error;
+  }
 }
 
 /** What a request carries in its URL: every search parameter, and `variables` (a GET's) parsed. */

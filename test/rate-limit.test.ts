@@ -51,4 +51,13 @@ describe("rate limits on failures", () => {
     t.clock.advanceSeconds(5);
     expect(await codes(world.backend, exchange, { t: token }, 1)).toEqual(["OK"]);
   });
+
+  it("keeps guesses made with the public token (anyone's browser) from spending the backend's budget", async () => {
+    t.clock.advanceSeconds(60);
+    const guesses = await codes(world.frontend, exchange, { t: "mq_imp_browser_guess" }, burst);
+    expect(guesses).toEqual(Array(burst).fill("IMPERSONATION_TOKEN_NOT_FOUND"));
+    expect(await codes(world.frontend, exchange, { t: "mq_imp_browser_guess" }, 1)).toEqual(["RATE_LIMITED"]);
+    const { token } = await issueToken(t, world);
+    expect(await codes(world.backend, exchange, { t: token }, 1)).toEqual(["OK"]);
+  });
 });

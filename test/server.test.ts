@@ -99,6 +99,51 @@ describe("in production (NODE_ENV=production)", () => {
     const result = await gql(t.url, world.admin.credential, "{ impersonationPolicyy(projectId: \"x\") { projectId } }");
     expect(result.errors?.[0]?.message).not.toMatch(/Did you mean/);
   });
+
+  it("refuses introspection in plain words, naming no framework", async () => {
+    const result = await gql(t.url, world.admin.credential, "{ __schema { queryType { name } } }");
+    expect(result.errors?.[0]?.message).toBe("Introspection is disabled on this server.");
+  });
+
+  it("answers variables that do not coerce with BAD_USER_INPUT and no suggestion, on HTTP and WebSocket alike", async () => {
+    const createMember = "mutation($r: TeamRole!) { createTeamMember(input: { email: \"typo@example.com\", role: $r }) { apiKey } }";
+    const http = await gql(t.url, world.admin.credential, createMember, { r: "ADMN" });
+    expect(http.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(http.errors?.[0]?.message).not.toMatch(/Did you mean/);
+
+    const ws = connectWs(t.wsUrl, world.admin.credential);
+    try {
+      const documents: Array<[string, Record<string, unknown>]> = [
+        [createMember, { r: "ADMN" }],
+        ["subscription($p: ID!, $f: AuditEventFilter) { auditEventAdded(projectId: $p, filter: $f) { id } }", { p: world.projectId, f: { status: "SUCESS" } }],
+        ["subscription($p: ID!, $f: AuditEventFilter) { auditEventAdded(projectId: $p, filter: $f) { id } }", { p: world.projectId, f: { since: "not-a-date" } }],
+      ];
+      for (const [document, variables] of documents) {
+        const operation = ws.subscribe(parse(document) as TypedDocumentNode<unknown, Record<string, unknown>>, variables);
+        const result = await operation.next(5_000);
+        expect(result.errors?.[0]?.extensions?.code, JSON.stringify(result.errors)).toBe("BAD_USER_INPUT");
+        expect(result.errors?.[0]?.message).not.toMatch(/Did you mean/);
+      }
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it("answers a syntax error on the WebSocket for that operation alone, keeping the socket open", async () => {
+    const ws = connectWs(t.wsUrl, world.admin.credential);
+    try {
+      const refusal = await new Promise<unknown>((resolve) => {
+        ws.client.subscribe({ query: "subscription { " }, { next: () => undefined, error: resolve, complete: () => resolve(null) });
+      });
+      expect(JSON.stringify(refusal)).toMatch(/GRAPHQL_PARSE_FAILED/);
+      const still = ws.subscribe(parse("query($p: ID!) { impersonationPolicy(projectId: $p) { projectId } }") as TypedDocumentNode<unknown, { p: string }>, {
+        p: world.projectId,
+      });
+      expect((await still.next(5_000)).data).toEqual({ impersonationPolicy: { projectId: world.projectId } });
+    } finally {
+      await ws.close();
+    }
+  });
 });
 
 describe("WebSocket heartbeat", () => {

@@ -24,7 +24,16 @@ const secretShaped = /\bmq_(?:key|secret|public|imp|sess)_[A-Za-z0-9_-]+|\beyJ[A
  * ..."): never a token or credential, even back to its own sender (messages end up in logs).
  */
 function redact(message: string): string {
-  return message.includes("mq_") || message.includes("eyJ") ? message.replace(secretShaped, "[redacted]") : message;
+  const withoutSuggestion = message.replace(suggestion, "");
+  return withoutSuggestion.includes("mq_") || withoutSuggestion.includes("eyJ") ? withoutSuggestion.replace(secretShaped, "[redacted]") : withoutSuggestion;
+}
+
+/** graphql-js's "Did you mean …?" hints name types, fields and enum values: the schema, even with introspection off. */
+const suggestion = / ?Did you mean [^?]*\?$/;
+
+/** Apollo's own wording names the framework and how to reconfigure it; clients need less. */
+function plainIntrospectionRefusal(message: string): string {
+  return message.startsWith("GraphQL introspection is not allowed") ? "Introspection is disabled on this server." : message;
 }
 
 /**
@@ -39,10 +48,11 @@ export function createFormatError(log: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && requestErrorCodes.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
-      return { message: redact(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return { message: plainIntrospectionRefusal(redact(formatted.message)), locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
-    if (original instanceof GraphQLError && !original.originalError && formatted.extensions?.code === undefined) {
-      // A GraphQL execution error without an underlying exception, e.g. a variable coercion failure.
+    // graphql-js's own refusals without a code: a variable that does not coerce (which carries its
+    // cause, and no path: it is raised before any field runs), or an error with no underlying exception.
+    if (original instanceof GraphQLError && code === undefined && (!original.originalError || original.path === undefined)) {
       return { message: redact(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     log("unexpected error", original);

@@ -31,10 +31,16 @@ const suggestion = / ?Did you mean .*\?$/;
  */
 export function createOperationValidator(options: { introspection: boolean }) {
   const rules = [...specifiedRules, ...extraValidationRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  // The same code as Apollo gives these on HTTP.
   return (schema: GraphQLSchema, document: DocumentNode): ReadonlyArray<GraphQLError> =>
-    validate(schema, document, rules).map((error) =>
-    suggestion.test(error.message)
-      ? new GraphQLError(error.message.replace(suggestion, ""), { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path })
-      : error,
+    validate(schema, document, rules).map(
+      (error) =>
+        new GraphQLError(error.message.replace(suggestion, ""), {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          path: error.path,
+          extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+        }),
     );
 }

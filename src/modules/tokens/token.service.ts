@@ -88,7 +88,9 @@ export class TokenService {
     if (ctx.actor.kind !== "backend" && ctx.actor.kind !== "frontend") throw new AppError(ErrorCode.FORBIDDEN);
     const actor = ctx.actor;
     const draft = { action: AuditAction.AuthenticateImpersonationToken, projectId: actor.project.id };
-    const guessKey = `token:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
+    // Browsers (the frontend) and the backend guess into separate budgets: anyone holding the public
+    // token could otherwise exhaust the backend's, behind a proxy where everyone shares one address.
+    const guessKey = `token:${actor.kind}:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
     return this.audit.runSql(ctx, draft, async (tx, draft) => {
       if (this.failures.isLimited(guessKey)) throw new AppError(ErrorCode.RATE_LIMITED, "Too many unknown tokens; retry later.");
       // The token with its project, impersonator and user, in one statement.

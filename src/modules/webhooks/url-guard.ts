@@ -79,6 +79,7 @@ export function isPrivateAddress(address: string): boolean {
   if (firstSixZero && g[6] === 0 && g[7] === 1) return true; // ::1 loopback
   if (firstSixZero) return ipv4InBlockedRange(embeddedV4); // IPv4-compatible ::a.b.c.d
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return ipv4InBlockedRange(embeddedV4); // IPv4-mapped
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return ipv4InBlockedRange(embeddedV4); // IPv4-translated ::ffff:0:a.b.c.d
   if (g[0] === 0x0064 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return ipv4InBlockedRange(embeddedV4); // NAT64
   if (g[0] === 0x2002) return ipv4InBlockedRange(((g[1]! << 16) | g[2]!) >>> 0); // 6to4
   if ((g[0]! & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
