@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentialHeaders, gql, type Credential, type GraphQLResponse } from "./harness/client.js";
 import {
+  auditRows,
   AUTHENTICATE_SESSION,
   AUTHENTICATE_TOKEN,
   countRows,
@@ -218,6 +219,24 @@ describe("input the databases cannot take", () => {
     const { sessionToken, sessionJwt } = await openSession(t, world);
     await expectError(world.backend, AUTHENTICATE_SESSION, { sessionToken: [sessionToken] }, "BAD_USER_INPUT", [sessionToken]);
     await expectError(world.backend, AUTHENTICATE_SESSION, { sessionJwt: { jwt: sessionJwt } }, "BAD_USER_INPUT", [sessionJwt]);
+  });
+});
+
+describe("a refused audited call records what the server knew", () => {
+  it("a member's exchange (FORBIDDEN) names the token's user, impersonator and reason", async () => {
+    const { token } = await createToken(t, world, { member: world.developer });
+    const refused = await gql(t.url, world.admin.credential, AUTHENTICATE_TOKEN, { token });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const events = await auditRows(t, "action = ? and error_code = ? and actor_type = ?", ["AuthenticateImpersonationToken", "FORBIDDEN", "member"]);
+    expect(events.at(-1)).toMatchObject({ user_id: world.userId, impersonator_id: world.developer.id, reason: expect.any(String) });
+  });
+
+  it("a VIEWER's revocation (FORBIDDEN) names the session's user and impersonator", async () => {
+    const { session } = await openSession(t, world, { member: world.supportManager });
+    const refused = await gql(t.url, world.viewer.credential, REVOKE_SESSION, { sessionId: session.id });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const [event] = await auditRows(t, "action = ? and error_code = ? and session_id = ?", ["RevokeSession", "FORBIDDEN", session.id]);
+    expect(event).toMatchObject({ user_id: world.userId, impersonator_id: world.supportManager.id });
   });
 });
 

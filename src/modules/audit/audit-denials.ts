@@ -34,17 +34,31 @@ export async function deniedCallDraft(ctx: RequestContext, fieldName: string, ar
     }
     case "authenticateImpersonationToken": {
       const token = str(args.token);
-      const row = token && token.length <= 256 ? await ctx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) }) : null;
-      return { action: AuditAction.AuthenticateImpersonationToken, projectId: callerProject ?? row?.projectId ?? null, userId: row?.userId ?? null };
+      const found = token && token.length <= 256 ? await ctx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) }) : null;
+      const projectId = callerProject ?? found?.projectId ?? null;
+      // What the token says goes only into its own project's log.
+      const row = found && found.projectId === projectId ? found : null;
+      return {
+        action: AuditAction.AuthenticateImpersonationToken,
+        projectId,
+        userId: row?.userId ?? null,
+        impersonatorId: row?.impersonatorId ?? null,
+        impersonatorEmail: row?.impersonatorEmail ?? null,
+        reason: row?.reason ?? null,
+      };
     }
     case "revokeSession": {
       const sessionId = str(args.sessionId);
-      const session = sessionId && isPlausibleId(sessionId) ? await ctx.em.findOne(Session, { id: sessionId }) : null;
+      const found = sessionId && isPlausibleId(sessionId) ? await ctx.em.findOne(Session, { id: sessionId }) : null;
+      const projectId = callerProject ?? found?.projectId ?? null;
+      const session = found && found.projectId === projectId ? found : null;
       return {
         action: AuditAction.RevokeSession,
-        projectId: callerProject ?? session?.projectId ?? null,
+        projectId,
         sessionId: session?.id ?? null,
         userId: session?.userId ?? null,
+        impersonatorId: session?.impersonatorId ?? null,
+        impersonatorEmail: session?.impersonatorEmail ?? null,
       };
     }
     default:
