@@ -19,17 +19,21 @@ const requestErrorCodes = new Set([
 /** Credentials and tokens as Masquerade issues them, and compact JWTs. */
 const secretShaped = /\bmq_(?:key|secret|public|imp|sess)_[A-Za-z0-9_-]+|\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
 
+/** graphql-js's "Did you mean …?" hints name types, fields and enum values: the schema, even with introspection off. */
+const suggestion = / ?Did you mean [^?]*\?$/;
+
+export function withoutSuggestion(message: string): string {
+  return message.replace(suggestion, "");
+}
+
 /**
  * graphql-js echoes a rejected variable's value in its message ("Variable "$t" got invalid value
  * ..."): never a token or credential, even back to its own sender (messages end up in logs).
  */
 function redact(message: string): string {
-  const withoutSuggestion = message.replace(suggestion, "");
-  return withoutSuggestion.includes("mq_") || withoutSuggestion.includes("eyJ") ? withoutSuggestion.replace(secretShaped, "[redacted]") : withoutSuggestion;
+  const plain = withoutSuggestion(message);
+  return plain.includes("mq_") || plain.includes("eyJ") ? plain.replace(secretShaped, "[redacted]") : plain;
 }
-
-/** graphql-js's "Did you mean …?" hints name types, fields and enum values: the schema, even with introspection off. */
-const suggestion = / ?Did you mean [^?]*\?$/;
 
 /** Apollo's own wording names the framework and how to reconfigure it; clients need less. */
 function plainIntrospectionRefusal(message: string): string {

@@ -7,6 +7,7 @@ import {
   type GraphQLSchema,
   type ValidationRule,
 } from "graphql";
+import { withoutSuggestion } from "../errors/format-error.js";
 import { depthLimit } from "./depth-limit.js";
 import { storableStringLiterals } from "./storable-text.js";
 
@@ -22,8 +23,6 @@ export const maxIntrospectionDepth = 16;
 /** The extra validation rules every transport applies (Apollo on HTTP, graphql-ws on WebSocket). */
 export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth, { introspection: maxIntrospectionDepth }), storableStringLiterals];
 
-const suggestion = / ?Did you mean .*\?$/;
-
 /**
  * graphql-js validation for the WebSocket transport, with the same rules as HTTP (the depth limit;
  * no introspection in production) and without "Did you mean …" suggestions, which would reveal the
@@ -35,7 +34,7 @@ export function createOperationValidator(options: { introspection: boolean }) {
   return (schema: GraphQLSchema, document: DocumentNode): ReadonlyArray<GraphQLError> =>
     validate(schema, document, rules).map(
       (error) =>
-        new GraphQLError(error.message.replace(suggestion, ""), {
+        new GraphQLError(withoutSuggestion(error.message), {
           nodes: error.nodes,
           source: error.source,
           positions: error.positions,
