@@ -81,6 +81,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     hideSchemaDetailsFromClientErrors: true,
     validationRules: extraValidationRules,
     includeStacktraceInErrorResponses: false,
+    // main.ts drains on SIGTERM/SIGINT and stops Apollo last; Apollo's own handler would stop it
+    // first and fail requests still in flight.
+    stopOnTerminationSignals: false,
     // No cache-control hints are used: skip the per-field hook they cost.
     plugins: [ApolloServerPluginCacheControlDisabled(), config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
   });

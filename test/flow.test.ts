@@ -32,4 +32,30 @@ describe("the impersonation flow", () => {
     });
     expect(again.errors?.[0]?.extensions?.code).toBe("SESSION_REVOKED");
   });
+
+  it("builds launchUrl by adding to the redirect URL's query as the project wrote it, fragment kept", async () => {
+    const redirect = "https://app.example.com/auth?a=1&b=x%20y&flag&c=%7E+d#after?x";
+    const project = (
+      await gqlOk(t.url, world.admin.credential, `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }`, {
+        input: { name: "Query keeper", loginRedirectUrl: redirect },
+      })
+    ).createProject.project.id as string;
+    await gqlOk(t.url, world.admin.credential, `mutation($p: ID!) { setImpersonationPolicy(projectId: $p, input: { allowImpersonation: true }) { allowImpersonation } }`, { p: project });
+    const user = (await gqlOk(t.url, world.admin.credential, `mutation($p: ID!) { createUser(input: { projectId: $p, email: "q@example.com" }) { id } }`, { p: project })).createUser.id;
+    const created = await gqlOk(
+      t.url,
+      world.admin.credential,
+      `mutation($input: CreateImpersonationTokenInput!) { createImpersonationToken(input: $input) { token launchUrl } }`,
+      { input: { projectId: project, userId: user, reason: "launch URL check" } },
+    );
+    const { token, launchUrl } = created.createImpersonationToken as { token: string; launchUrl: string };
+    expect(launchUrl).toBe(`https://app.example.com/auth?a=1&b=x%20y&flag&c=%7E+d&token_type=impersonation&token=${token}#after?x`);
+  });
+
+  it("refuses a login redirect URL with no host after '//' (the parser would invent one)", async () => {
+    const result = await gql(t.url, world.admin.credential, `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }`, {
+      input: { name: "No host", loginRedirectUrl: "https:///nohost" },
+    });
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
 });

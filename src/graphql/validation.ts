@@ -57,6 +57,8 @@ export function httpUrl(value: string | null | undefined, field: string): URL {
     throw bad(`"${field}" must be an absolute http(s) URL.`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw bad(`"${field}" must be an http(s) URL.`);
+  // The WHATWG parser reads "https:///host" as "https://host/": ask for the host where it belongs.
+  if (!/^https?:\/\/[^/?#\\]/i.test(text)) throw bad(`"${field}" must name a host after "//".`);
   if (url.username || url.password) throw bad(`"${field}" must not contain credentials.`);
   return url;
 }

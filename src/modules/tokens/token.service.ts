@@ -72,10 +72,7 @@ export class TokenService {
       });
       await tx.sql.insert(ImpersonationToken, row);
 
-      const launchUrl = new URL(project.loginRedirectUrl);
-      launchUrl.searchParams.set("token_type", "impersonation");
-      launchUrl.searchParams.set("token", token);
-      return { token, expiresAt: row.expiresAt, launchUrl: launchUrl.toString() };
+      return { token, expiresAt: row.expiresAt, launchUrl: launchUrlFor(project.loginRedirectUrl, token) };
     });
   }
 
@@ -160,4 +157,22 @@ export class TokenService {
   async voidOutstanding(em: EntityManager, filter: { projectId: string } | { impersonatorId: string }, now: Date): Promise<number> {
     return em.nativeUpdate(ImpersonationToken, { ...filter, usedAt: null, voidedAt: null, expiresAt: { $gt: now } }, { voidedAt: now });
   }
+}
+
+/**
+ * The login redirect URL with `token_type=impersonation&token=<token>` added to its query. The
+ * query the project set is kept as written (re-serialising it would turn `a+b` into `a%2Bb`-like
+ * variants and `flag` into `flag=`); only parameters of the same names are replaced.
+ */
+function launchUrlFor(loginRedirectUrl: string, token: string): string {
+  const url = new URL(loginRedirectUrl);
+  if (url.searchParams.has("token") || url.searchParams.has("token_type")) {
+    url.searchParams.set("token_type", "impersonation");
+    url.searchParams.set("token", token);
+    return url.toString();
+  }
+  const query = url.search.slice(1);
+  // The token is URL-safe (base64url with a prefix): nothing to encode.
+  url.search = `${query ? `${query}&` : ""}token_type=impersonation&token=${token}`;
+  return url.toString();
 }

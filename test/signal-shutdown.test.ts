@@ -1,0 +1,89 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabaseUrl, type FreshDatabase } from "./harness/databases.js";
+import { tempDir } from "./harness/test-app.js";
+
+const run = promisify(execFile);
+const repoRoot = resolve(import.meta.dirname, "..");
+
+/**
+ * `npm start` as an operator runs it: the built server in a process of its own, stopped with a real
+ * SIGTERM (in-process tests call close() and never see the signal handlers). Built into a private
+ * directory, as bootstrap.test.ts explains.
+ */
+const build = tempDir("masquerade-signal-build-");
+let main: string;
+let database: FreshDatabase;
+
+beforeAll(async () => {
+  writeFileSync(join(build.path, "package.json"), JSON.stringify({ type: "module" }));
+  symlinkSync(join(repoRoot, "node_modules"), join(build.path, "node_modules"), "dir");
+  const result = await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", build.path], { cwd: repoRoot }).catch((error) => error);
+  main = join(build.path, "src", "main.js");
+  if (!existsSync(main)) throw new Error(`build failed:\n${result.stdout ?? ""}${result.stderr ?? ""}`);
+  database = await freshDatabaseUrl();
+}, 120_000);
+afterAll(async () => {
+  await database?.drop();
+  build.remove();
+});
+
+/** Starts the server on a free port; resolves once it says where it listens. */
+function startServer(): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  // Not NODE_ENV=test (vitest's): Apollo installs its own signal handlers only outside tests.
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, NODE_ENV: "development", PORT: "0", DATABASE_URL: database.url, LOG_LEVEL: "silent" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output}`)), 60_000);
+    const poll = setInterval(() => {
+      const port = /listening on http:\/\/localhost:(\d+)/.exec(output)?.[1];
+      if (port) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve({ child, port: Number(port), output: () => output });
+      }
+    }, 50);
+    child.once("exit", (code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening:\n${output}`));
+    });
+  });
+}
+
+describe("SIGTERM", () => {
+  it("lets a request whose body is still arriving finish, then exits cleanly", async () => {
+    const { child, port, output } = await startServer();
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+    const body = JSON.stringify({ query: "{ __typename }" });
+    const socket = connect(port, "127.0.0.1");
+    let response = "";
+    socket.on("data", (chunk: Buffer) => (response += chunk.toString("utf8")));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    socket.write(body.slice(0, 5));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write(body.slice(5));
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+
+    expect(response.split("\r\n")[0], response).toBe("HTTP/1.1 200 OK");
+    expect(response).toContain('{"data":{"__typename":"Query"}}');
+    expect(await exited).toBe(0);
+    expect(output()).toContain("Stopped cleanly.");
+    expect(output()).not.toMatch(/unexpected error|Internal server error/i);
+  }, 60_000);
+});
