@@ -20,6 +20,7 @@ import { createSharedSubscribe } from "./graphql/shared-subscription-execution.j
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
 import { startHeartbeat } from "./http/ws-heartbeat.js";
+import { refuseServerOnlyMessages } from "./http/ws-message-guard.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
 import { createRedisPubSub } from "./pubsub/redis-pubsub.js";
 import { buildAppSchema } from "./schema.js";
@@ -175,6 +176,7 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const stopHeartbeat = startHeartbeat(wsServer, config.wsPingIntervalMs);
+  refuseServerOnlyMessages(wsServer);
   const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema,

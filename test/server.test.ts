@@ -46,6 +46,24 @@ describe("outside production", () => {
     expect(result.errors?.[0]?.message).toMatch(/nested deeper/);
   });
 
+  it("closes a WebSocket that sends a server-only message with 4400, as the protocol says", async () => {
+    for (const type of ["next", "connection_ack"]) {
+      const socket = new WebSocket(t.wsUrl, "graphql-transport-ws");
+      const messages: string[] = [];
+      socket.on("message", (data) => messages.push(String(data)));
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
+      await new Promise<void>((resolve) => socket.once("open", () => resolve()));
+      socket.send(JSON.stringify({ type: "connection_init", payload: {} }));
+      await within(
+        new Promise<void>((resolve) => socket.once("message", () => resolve())),
+        5_000,
+        "connection_ack",
+      );
+      socket.send(JSON.stringify({ id: "a", type, payload: {} }));
+      expect(await within(closed, 5_000, "the close")).toEqual({ code: 4400, reason: "Invalid message received" });
+    }
+  });
+
   it("answers unknown paths with 404", async () => {
     expect((await fetch(`${t.baseUrl}/nope`)).status).toBe(404);
   });
