@@ -22,7 +22,10 @@ export interface RedisPubSubOptions {
  *
  * Redis pub/sub is at-most-once: a subscriber's instance that is disconnected from Redis misses
  * what is published meanwhile (the `auditEvents` query stays the record). Publishes made while the
- * publishing connection is down are queued by ioredis and sent on reconnect.
+ * publishing connection is down are queued by ioredis for its 20 reconnection attempts (about ten
+ * seconds) and sent on reconnect; past that they are dropped, and the log says how many. Channel
+ * subscriptions made while Redis is down wait for it, however long: a subscription opened during an
+ * outage starts hearing events once Redis is back.
  *
  * Startup fails fast when Redis cannot be reached, so a wrong REDIS_URL is not discovered by a
  * silent lack of events.
@@ -34,7 +37,9 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
     connectTimeout: options.connectTimeoutMs ?? 10_000,
   };
   const publishClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-publish" });
-  const subscribeClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-subscribe" });
+  // A SUBSCRIBE that gave up would leave its channel unheard for good (nothing retries it; ioredis
+  // re-subscribes after a reconnect only what had succeeded): let it wait for Redis instead.
+  const subscribeClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-subscribe", maxRetriesPerRequest: null });
   let lastError = "";
   for (const [name, client] of [["publish", publishClient], ["subscribe", subscribeClient]] as const) {
     client.on("error", (error: Error) => {
@@ -43,6 +48,7 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
       lastError = error.message;
     });
     client.on("ready", () => {
+      if (lastError) log(`[masquerade] Redis ${name} connection is back`);
       lastError = "";
     });
   }
@@ -58,7 +64,7 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   }
 
   const eventTarget = createRedisEventTarget({
-    publishClient: guardedClient(publishClient, log),
+    publishClient: guardedClient(publishClient, log, droppedPublishes(publishClient, log)),
     subscribeClient: guardedClient(subscribeClient, log),
   }) as EventTargetLike;
   // The same pub/sub as in-process (bounded per-subscriber buffer, listener counts), over Redis.
@@ -68,6 +74,8 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
     (closing ??= (async () => {
       await Promise.all(
         [publishClient, subscribeClient].map(async (client) => {
+          // QUIT waits for Redis (the subscriber's commands wait for it for good): only when it is there.
+          if (client.status !== "ready") return client.disconnect();
           try {
             await client.quit();
           } catch {
@@ -85,13 +93,18 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
  * unhandled rejection (a publish that gave up while Redis was down) would otherwise crash the
  * process.
  */
-function guardedClient(client: Redis, log: (message: string) => void): Redis {
+function guardedClient(client: Redis, log: (message: string) => void, onPublishDropped?: () => void): Redis {
   const guard = (what: string) => (error: unknown) => {
     log(`[masquerade] Redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
     return 0;
   };
+  const publishFailed = (error: unknown) => {
+    if (onPublishDropped) onPublishDropped();
+    else guard("publish")(error);
+    return 0;
+  };
   const adapter = {
-    publish: (channel: string, message: string) => client.publish(redisChannelPrefix + channel, message).catch(guard("publish")),
+    publish: (channel: string, message: string) => client.publish(redisChannelPrefix + channel, message).catch(publishFailed),
     subscribe: (channel: string) => client.subscribe(redisChannelPrefix + channel).catch(guard("subscribe")),
     unsubscribe: (channel: string) => client.unsubscribe(redisChannelPrefix + channel).catch(guard("unsubscribe")),
     on: (event: string, listener: (channel: string, message: string) => void) => {
@@ -104,6 +117,21 @@ function guardedClient(client: Redis, log: (message: string) => void): Redis {
   };
   // createRedisEventTarget uses exactly these four methods of its clients.
   return adapter as unknown as Redis;
+}
+
+/**
+ * Counts publishes dropped during one Redis outage: the first is logged at once, the total when the
+ * connection is back (one line each, however many events a busy instance committed meanwhile).
+ */
+function droppedPublishes(client: Redis, log: (message: string) => void): () => void {
+  let dropped = 0;
+  client.on("ready", () => {
+    if (dropped > 0) log(`[masquerade] ${dropped} live audit event(s) committed while Redis was unreachable did not reach other instances' subscribers (the audit log has them all)`);
+    dropped = 0;
+  });
+  return () => {
+    if (dropped++ === 0) log("[masquerade] Redis unreachable: live audit events are not reaching other instances' subscribers until it is back");
+  };
 }
 
 function redactUrl(url: string): string {
