@@ -1,34 +1,25 @@
 import { execFile } from "node:child_process";
-import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asBackend, asFrontend, asMember, gql } from "./harness/client.js";
 import { AUTHENTICATE_TOKEN, countRows, CREATE_TOKEN, CREATE_USER, expectCode, expectOk, SESSIONS, SET_POLICY } from "./harness/core-operations.js";
 import { freshDatabaseUrl, type FreshDatabase } from "./harness/databases.js";
+import { buildIntoTempDir } from "./harness/build.js";
 import { startTestApp, tempDir, type TestApp } from "./harness/test-app.js";
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, "..");
 
-/**
- * The CLI is built with `tsc -p tsconfig.build.json` exactly as `npm run bootstrap` does, but into a
- * private directory: the suite runs this file once per database project in parallel, and other
- * work may `rm -rf dist` at any time. The directory gets the repository's package.json type and
- * node_modules so that the output runs as it would from dist/.
- */
-const build = tempDir("masquerade-bootstrap-build-");
+/** The CLI as `npm run bootstrap` builds it (see buildIntoTempDir). */
+let build: Awaited<ReturnType<typeof buildIntoTempDir>> | undefined;
 let cli: string;
 
 beforeAll(async () => {
-  writeFileSync(join(build.path, "package.json"), JSON.stringify({ type: "module" }));
-  symlinkSync(join(repoRoot, "node_modules"), join(build.path, "node_modules"), "dir");
-  const result = await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", build.path], { cwd: repoRoot }).catch((error) => error);
-  cli = join(build.path, "scripts", "bootstrap.js");
-  // Type errors elsewhere still emit; only a missing CLI stops this file.
-  if (!existsSync(cli)) throw new Error(`build failed:\n${result.stdout ?? ""}${result.stderr ?? ""}`);
+  build = await buildIntoTempDir("masquerade-bootstrap-build-", join("scripts", "bootstrap.js"));
+  cli = build.entry;
 }, 120_000);
-afterAll(() => build.remove());
+afterAll(() => build?.remove());
 
 interface CliResult {
   code: number;

@@ -1,41 +1,30 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildIntoTempDir } from "./harness/build.js";
 import { freshDatabaseUrl, type FreshDatabase } from "./harness/databases.js";
-import { tempDir } from "./harness/test-app.js";
-
-const run = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, "..");
 
 /**
  * `npm start` as an operator runs it: the built server in a process of its own, stopped with a real
- * SIGTERM (in-process tests call close() and never see the signal handlers). Built into a private
- * directory, as bootstrap.test.ts explains.
+ * SIGTERM (in-process tests call close() and never see the signal handlers).
  */
-const build = tempDir("masquerade-signal-build-");
-let main: string;
+let build: Awaited<ReturnType<typeof buildIntoTempDir>> | undefined;
 let database: FreshDatabase;
 
 beforeAll(async () => {
-  writeFileSync(join(build.path, "package.json"), JSON.stringify({ type: "module" }));
-  symlinkSync(join(repoRoot, "node_modules"), join(build.path, "node_modules"), "dir");
-  const result = await run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", build.path], { cwd: repoRoot }).catch((error) => error);
-  main = join(build.path, "src", "main.js");
-  if (!existsSync(main)) throw new Error(`build failed:\n${result.stdout ?? ""}${result.stderr ?? ""}`);
+  build = await buildIntoTempDir("masquerade-signal-build-", join("src", "main.js"));
   database = await freshDatabaseUrl();
 }, 120_000);
 afterAll(async () => {
   await database?.drop();
-  build.remove();
+  build?.remove();
 });
 
 /** Starts the server on a free port; resolves once it says where it listens. */
 function startServer(): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   // Not NODE_ENV=test (vitest's): Apollo installs its own signal handlers only outside tests.
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [build!.entry], {
     env: { ...process.env, NODE_ENV: "development", PORT: "0", DATABASE_URL: database.url, LOG_LEVEL: "silent" },
     stdio: ["ignore", "pipe", "pipe"],
   });
