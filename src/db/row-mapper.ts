@@ -27,7 +27,7 @@ export class RowMapper {
 
   constructor(private readonly metadata: MetadataStorage) {}
 
-  /** `prefix`: the entity's columns were selected as `<prefix><column>` (see `selectList`). */
+  /** `prefix`: the entity's columns were selected as `<prefix><column>` (see `selectList`, `joinedPrefix`). */
   toEntity<T extends object>(entity: EntityClass<T>, row: SqlRow, prefix = ""): T {
     const { columns } = this.columnsOf(entity);
     const values: Record<string, unknown> = {};
@@ -35,11 +35,12 @@ export class RowMapper {
     return detachedEntity(entity, values as Partial<T>);
   }
 
-  /** `alias.column as <prefix>column, ...` for every column of `entity`: a second entity in a joined row. */
-  selectList(entity: EntityClass<object>, alias: string, prefix: string): string {
-    const key = `${entity.name} ${alias} ${prefix}`;
+  /** `alias.column as alias__column, ...` for every column of `entity`: a second entity in a joined row. */
+  selectList(entity: EntityClass<object>, alias: string): string {
+    const key = `${entity.name} ${alias}`;
     let list = this.selectLists.get(key);
     if (list === undefined) {
+      const prefix = joinedPrefix(alias);
       list = this.columnsOf(entity)
         .columns.map((column) => `${alias}.${column.name} as ${prefix}${column.name}`)
         .join(", ");
@@ -73,6 +74,11 @@ export class RowMapper {
     }
     return found;
   }
+}
+
+/** How a joined entity's columns are named in a row: `<alias>__<column>`. */
+export function joinedPrefix(alias: string): string {
+  return `${alias}__`;
 }
 
 function kindOf(runtimeType: string | undefined, type: unknown): ColumnKind {

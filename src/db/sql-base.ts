@@ -1,5 +1,5 @@
 import type { EntityClass } from "@mikro-orm/core";
-import type { RowMapper } from "./row-mapper.js";
+import { joinedPrefix, type RowMapper } from "./row-mapper.js";
 import type { JoinedEntities, Sql, SqlRow, SqlValue } from "./sql.js";
 
 /** What every dialect's Sql shares: single rows, and entities to and from rows. */
@@ -34,14 +34,14 @@ export abstract class SqlBase implements Sql {
     if (!row) return null;
     const entities: Record<string, object | null> = {};
     for (const [alias, entity] of Object.entries(joined)) {
-      const prefix = `${alias}__`;
+      const prefix = joinedPrefix(alias);
       entities[alias] = row[`${prefix}id`] == null ? null : this.rows.toEntity(entity, row, prefix);
     }
     return { main: this.rows.toEntity(main, row), joined: entities as JoinedEntities<J> };
   }
 
   joinedColumns(entity: EntityClass<object>, alias: string): string {
-    return this.rows.selectList(entity, alias, `${alias}__`);
+    return this.rows.selectList(entity, alias);
   }
 
   async insert<T extends object>(entity: EntityClass<T>, value: T): Promise<void> {

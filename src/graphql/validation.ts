@@ -6,7 +6,7 @@ function bad(message: string): AppError {
 }
 
 /** Characters as a reader counts them (code points), not UTF-16 units: an emoji is one. */
-export function characterCount(value: string): number {
+function characterCount(value: string): number {
   let count = 0;
   for (const _ of value) count++;
   return count;

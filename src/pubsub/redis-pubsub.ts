@@ -64,7 +64,7 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   }
 
   const eventTarget = createRedisEventTarget({
-    publishClient: guardedClient(publishClient, log, droppedPublishes(publishClient, log)),
+    publishClient: guardedClient(publishClient, log),
     subscribeClient: guardedClient(subscribeClient, log),
   }) as EventTargetLike;
   // The same pub/sub as in-process (bounded per-subscriber buffer, listener counts), over Redis.
@@ -93,18 +93,14 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
  * unhandled rejection (a publish that gave up while Redis was down) would otherwise crash the
  * process.
  */
-function guardedClient(client: Redis, log: (message: string) => void, onPublishDropped?: () => void): Redis {
+function guardedClient(client: Redis, log: (message: string) => void): Redis {
   const guard = (what: string) => (error: unknown) => {
     log(`[masquerade] Redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
     return 0;
   };
-  const publishFailed = (error: unknown) => {
-    if (onPublishDropped) onPublishDropped();
-    else guard("publish")(error);
-    return 0;
-  };
+  const publishDropped = droppedPublishes(client, log);
   const adapter = {
-    publish: (channel: string, message: string) => client.publish(redisChannelPrefix + channel, message).catch(publishFailed),
+    publish: (channel: string, message: string) => client.publish(redisChannelPrefix + channel, message).catch(publishDropped),
     subscribe: (channel: string) => client.subscribe(redisChannelPrefix + channel).catch(guard("subscribe")),
     unsubscribe: (channel: string) => client.unsubscribe(redisChannelPrefix + channel).catch(guard("unsubscribe")),
     on: (event: string, listener: (channel: string, message: string) => void) => {
@@ -123,7 +119,7 @@ function guardedClient(client: Redis, log: (message: string) => void, onPublishD
  * Counts publishes dropped during one Redis outage: the first is logged at once, the total when the
  * connection is back (one line each, however many events a busy instance committed meanwhile).
  */
-function droppedPublishes(client: Redis, log: (message: string) => void): () => void {
+function droppedPublishes(client: Redis, log: (message: string) => void): () => number {
   let dropped = 0;
   client.on("ready", () => {
     if (dropped > 0) log(`[masquerade] ${dropped} live audit event(s) committed while Redis was unreachable did not reach other instances' subscribers (the audit log has them all)`);
@@ -131,6 +127,7 @@ function droppedPublishes(client: Redis, log: (message: string) => void): () => 
   });
   return () => {
     if (dropped++ === 0) log("[masquerade] Redis unreachable: live audit events are not reaching other instances' subscribers until it is back");
+    return 0;
   };
 }
 

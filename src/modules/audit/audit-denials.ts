@@ -35,9 +35,7 @@ export async function deniedCallDraft(ctx: RequestContext, fieldName: string, ar
     case "authenticateImpersonationToken": {
       const token = str(args.token);
       const found = token && token.length <= 256 ? await ctx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) }) : null;
-      const projectId = callerProject ?? found?.projectId ?? null;
-      // What the token says goes only into its own project's log.
-      const row = found && found.projectId === projectId ? found : null;
+      const { projectId, own: row } = inEventProject(found, callerProject);
       return {
         action: AuditAction.AuthenticateImpersonationToken,
         projectId,
@@ -50,8 +48,7 @@ export async function deniedCallDraft(ctx: RequestContext, fieldName: string, ar
     case "revokeSession": {
       const sessionId = str(args.sessionId);
       const found = sessionId && isPlausibleId(sessionId) ? await ctx.em.findOne(Session, { id: sessionId }) : null;
-      const projectId = callerProject ?? found?.projectId ?? null;
-      const session = found && found.projectId === projectId ? found : null;
+      const { projectId, own: session } = inEventProject(found, callerProject);
       return {
         action: AuditAction.RevokeSession,
         projectId,
@@ -64,4 +61,13 @@ export async function deniedCallDraft(ctx: RequestContext, fieldName: string, ar
     default:
       return null;
   }
+}
+
+/**
+ * The project whose log a refused call about `found` (a token or session) lands in: the caller's
+ * own, or else the row's. What the row says is recorded only when it belongs to that project.
+ */
+function inEventProject<T extends { projectId: string }>(found: T | null, callerProject: string | null): { projectId: string | null; own: T | null } {
+  const projectId = callerProject ?? found?.projectId ?? null;
+  return { projectId, own: found && found.projectId === projectId ? found : null };
 }

@@ -77,11 +77,8 @@ export class SessionService {
       throw new AppError(ErrorCode.BAD_USER_INPUT, "Impersonated sessions cannot be extended.");
     }
     if (args.sessionId) throw new AppError(ErrorCode.BAD_USER_INPUT, "Authenticate with sessionToken or sessionJwt.");
-    if ([args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined).length !== 1) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionToken or sessionJwt.");
-    }
     const claims = await this.verifiedClaims(args);
-    const { session, user } = await this.locate(this.db.sql, ctx, args, claims);
+    const { session, user } = await this.locate(this.db.sql, ctx, args, claims, "sessionToken or sessionJwt");
     const now = this.clock.now();
     this.assertActive(session, now);
     if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
@@ -196,11 +193,15 @@ export class SessionService {
    * sees only its own project's sessions (SESSION_NOT_FOUND otherwise, never a hint it exists).
    * A JWT locator must come with its already verified claims.
    */
-  private async locate(sql: Sql, ctx: RequestContext, args: SessionLocator, claims: SessionJwtClaims | null): Promise<LocatedSession> {
+  private async locate(
+    sql: Sql,
+    ctx: RequestContext,
+    args: SessionLocator,
+    claims: SessionJwtClaims | null,
+    accepted = "sessionId, sessionToken or sessionJwt",
+  ): Promise<LocatedSession> {
     const given = [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined);
-    if (given.length !== 1) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, "Give exactly one of sessionId, sessionToken or sessionJwt.");
-    }
+    if (given.length !== 1) throw new AppError(ErrorCode.BAD_USER_INPUT, `Give exactly one of ${accepted}.`);
     // The session and its user in one statement: authenticateSession returns both on every call.
     const select = `select s.*, ${sql.joinedColumns(User, "u")} from sessions s left join users u on u.id = s.user_id`;
     let found: { main: Session; joined: { u: User | null } } | null = null;
