@@ -1,15 +1,23 @@
+import { parseDatabaseUrl } from "./db/database-url.js";
+import { SettingError } from "./errors/setting-error.js";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 /** The only reader of process.env: everything else receives a Config. */
 export interface Config {
+  /** 0: any free port (App.port says which). */
   port: number;
   databaseUrl: string;
   redisUrl: string | undefined;
-  publicUrl: string;
+  /** PUBLIC_URL without trailing slashes; unset: http://localhost:<the port listened on> (App.publicUrl). */
+  publicUrl: string | undefined;
   production: boolean;
   /** Max HTTP body size in bytes; larger requests get 413. */
   maxBodyBytes: number;
   /** Path of an NDJSON audit stream: "-" or "stdout" for stdout, unset for none. */
   auditLogFile: string | undefined;
-  /** Allow webhook URLs on loopback/private addresses even in production. */
+  /** Allow webhook URLs on loopback/private addresses (default: outside production only). */
   webhookAllowPrivateUrls: boolean;
   /** Per-attempt timeout of a webhook delivery (WEBHOOK_TIMEOUT_MS, default 10 s). */
   webhookTimeoutMs: number;
@@ -27,53 +35,105 @@ export interface Config {
   webhookSecretOverlapSeconds: number;
   /** Run the delivery worker in this instance (WEBHOOK_WORKER=false turns it off; deliveries are still queued). */
   webhookWorkerEnabled: boolean;
-  logLevel: "silent" | "info";
+  logLevel: LogLevel;
   /** Failed credentials or token guesses one client may make in a burst before RATE_LIMITED. */
   failureBurst: number;
   /** How fast that allowance comes back, per second. */
   failureRefillPerSecond: number;
 }
 
+/**
+ * Reads and validates every setting. A variable set to the empty string counts as unset (its
+ * default applies). A bad value throws a SettingError naming the variable and the rule; the message
+ * never repeats the value, which could be a secret pasted into the wrong variable.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = parsePort(env.PORT ?? "4000");
-  const production = env.NODE_ENV === "production";
+  const settings = new Settings(env);
+  const port = settings.integer("PORT", 4000, 0, 65535);
+  const production = settings.oneOf("NODE_ENV", ["production", "development", "test"], "development") === "production";
+  const databaseUrl = settings.text("DATABASE_URL") ?? "sqlite:./data/masquerade.sqlite";
+  parseDatabaseUrl(databaseUrl); // throws a SettingError naming DATABASE_URL
   return {
     port,
-    databaseUrl: env.DATABASE_URL || "sqlite:./data/masquerade.sqlite",
-    redisUrl: env.REDIS_URL || undefined,
-    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
+    databaseUrl,
+    redisUrl: settings.url("REDIS_URL", ["redis:", "rediss:"]),
+    publicUrl: settings.publicUrl("PUBLIC_URL"),
     production,
-    maxBodyBytes: Number(env.MAX_BODY_BYTES ?? 1_000_000),
-    auditLogFile: env.AUDIT_LOG_FILE || undefined,
-    webhookAllowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true" || !production,
-    webhookTimeoutMs: parseIntSetting(env, "WEBHOOK_TIMEOUT_MS", 10_000, 1, 120_000),
-    webhookMaxAttempts: parseIntSetting(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
-    webhookRetryBaseMs: parseIntSetting(env, "WEBHOOK_RETRY_BASE_MS", 60_000, 1, 86_400_000),
-    webhookRetryMaxDelayMs: parseIntSetting(env, "WEBHOOK_RETRY_MAX_DELAY_MS", 6 * 3_600_000, 1, 7 * 86_400_000),
-    wsPingIntervalMs: parseIntSetting(env, "WS_PING_INTERVAL_MS", 30_000, 100, 3_600_000),
-    webhookPollIntervalMs: parseIntSetting(env, "WEBHOOK_POLL_INTERVAL_MS", 1000, 10, 3_600_000),
-    webhookSecretOverlapSeconds: parseIntSetting(env, "WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400, 0, 30 * 86_400),
-    webhookWorkerEnabled: env.WEBHOOK_WORKER !== "false",
-    logLevel: env.LOG_LEVEL === "silent" ? "silent" : "info",
-    failureBurst: parseIntSetting(env, "RATE_LIMIT_FAILURE_BURST", 100, 1, 1_000_000),
-    failureRefillPerSecond: parseIntSetting(env, "RATE_LIMIT_FAILURE_REFILL_PER_SECOND", 1, 1, 1_000_000),
+    maxBodyBytes: settings.integer("MAX_BODY_BYTES", 1_000_000, 1024, 100 * 1024 * 1024),
+    auditLogFile: settings.text("AUDIT_LOG_FILE"),
+    webhookAllowPrivateUrls: settings.boolean("WEBHOOK_ALLOW_PRIVATE_URLS", !production),
+    webhookTimeoutMs: settings.integer("WEBHOOK_TIMEOUT_MS", 10_000, 1, 120_000),
+    webhookMaxAttempts: settings.integer("WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
+    webhookRetryBaseMs: settings.integer("WEBHOOK_RETRY_BASE_MS", 60_000, 1, 86_400_000),
+    webhookRetryMaxDelayMs: settings.integer("WEBHOOK_RETRY_MAX_DELAY_MS", 6 * 3_600_000, 1, 7 * 86_400_000),
+    wsPingIntervalMs: settings.integer("WS_PING_INTERVAL_MS", 30_000, 100, 3_600_000),
+    webhookPollIntervalMs: settings.integer("WEBHOOK_POLL_INTERVAL_MS", 1000, 10, 3_600_000),
+    webhookSecretOverlapSeconds: settings.integer("WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400, 0, 30 * 86_400),
+    webhookWorkerEnabled: settings.boolean("WEBHOOK_WORKER", true),
+    logLevel: settings.oneOf("LOG_LEVEL", logLevels, "info"),
+    failureBurst: settings.integer("RATE_LIMIT_FAILURE_BURST", 100, 1, 1_000_000),
+    failureRefillPerSecond: settings.integer("RATE_LIMIT_FAILURE_REFILL_PER_SECOND", 1, 1, 1_000_000),
   };
 }
 
-function parseIntSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
-}
+/**
+ * One parser per kind of setting. Hand-written rather than a library's (envalid, zod): every rule
+ * here is stricter than their stock validators (plain digits only, `true`/`false` only, empty as
+ * unset, messages that never echo the value), so a library would only wrap these same lines.
+ */
+class Settings {
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be an integer between 0 and 65535, got "${value}"`);
+  /** The raw value; undefined when unset or empty. */
+  text(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === "" ? undefined : value;
   }
-  return port;
+
+  /** Plain decimal digits only: no sign, unit ("1mb"), exponent, fraction or spaces. */
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+      throw new SettingError(name, `must be a whole number from ${min} to ${max} in plain digits, without a unit (such as "mb") or sign`);
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    if (raw === "true" || raw === "false") return raw === "true";
+    throw new SettingError(name, 'must be "true" or "false"');
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new SettingError(name, `must be one of ${values.join(", ")}`);
+  }
+
+  /** An absolute URL with one of `protocols` (e.g. "redis:"). */
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const raw = this.text(name);
+    if (raw === undefined) return undefined;
+    const expected = protocols.map((protocol) => `${protocol}//`).join(" or ");
+    // The message does not repeat the URL: it may hold a password.
+    const hasProtocol = protocols.some((protocol) => raw.toLowerCase().startsWith(`${protocol}//`));
+    if (!hasProtocol || !URL.canParse(raw)) throw new SettingError(name, `must be a ${expected} URL`);
+    return raw;
+  }
+
+  /** The server's external base URL: absolute http(s), no credentials, query or fragment. */
+  publicUrl(name: string): string | undefined {
+    const raw = this.url(name, ["http:", "https:"]);
+    if (raw === undefined) return undefined;
+    const url = new URL(raw);
+    if (url.username || url.password || raw.includes("?") || raw.includes("#")) {
+      throw new SettingError(name, "must be a plain http:// or https:// base URL, without credentials, query or fragment");
+    }
+    return raw.replace(/\/+$/, "");
+  }
 }

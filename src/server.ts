@@ -15,6 +15,7 @@ import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
+import { SettingError } from "./errors/setting-error.js";
 import { containsUnstorableText, unstorableTextMessage } from "./graphql/storable-text.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
@@ -30,6 +31,8 @@ export interface App {
   url: string;
   wsUrl: string;
   port: number;
+  /** PUBLIC_URL, or http://localhost:<port>: the JWT issuer. */
+  publicUrl: string;
   services: Services;
   orm: MikroORM;
   /** Stops accepting work, lets in-flight requests finish, then closes the database. */
@@ -69,7 +72,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const orm = await createOrm({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
   // REDIS_URL: subscribers on every instance hear every instance's events; otherwise in-process.
   const pubsub = options.pubsub ?? (config.redisUrl ? await createRedisPubSub(config.redisUrl) : createInProcessPubSub());
-  const services = await createServices({ orm, clock, config, pubsub });
+  // The JWT issuer. Without PUBLIC_URL it names the port listened on, known only then when PORT=0.
+  let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  const services = await createServices({ orm, clock, config, pubsub, publicUrl: () => publicUrl });
   const schema = await buildAppSchema(pubsub);
   const formatError = createFormatError((message, error) =>
     console.error(`[masquerade] ${message}:`, loggableError(error)),
@@ -174,6 +179,11 @@ export async function startApp(options: AppOptions): Promise<App> {
     })();
   });
 
+  // Listening before the WebSocket server is attached: attached, it re-emits a listen error
+  // (EADDRINUSE) as its own, which graphql-ws logs as an "Internal error" of the WebSocket server.
+  // Nothing can connect before the lines below run: they are synchronous.
+  const port = await listen(httpServer, config.port);
+  publicUrl = config.publicUrl ?? `http://localhost:${port}`;
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const stopHeartbeat = startHeartbeat(wsServer, config.wsPingIntervalMs);
   refuseServerOnlyMessages(wsServer);
@@ -209,11 +219,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     wsServer,
   );
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, () => resolve());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
   // Started last, so that a start-up that fails before this point leaves no thread behind.
   const checkpointer = await startWalCheckpointer(config.databaseUrl, sqlDatabaseOf(orm.em));
 
@@ -245,7 +250,25 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Sends deliveries queued before this start (a restart) and every one committed from now on.
   services.webhookWorker.start();
   log(`Masquerade listening on http://localhost:${port}/graphql`);
-  return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, services, orm, close };
+  return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, publicUrl, services, orm, close };
+}
+
+/** Listens on PORT (0: any free port) and resolves with the port; a port that cannot be had is a SettingError. */
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const refused = (error: NodeJS.ErrnoException) => {
+      const reason =
+        error.code === "EADDRINUSE" ? "is already in use"
+        : error.code === "EACCES" ? "needs privileges this process does not have (ports below 1024)"
+        : `cannot be listened on: ${error.message}`;
+      reject(new SettingError("PORT", `${port} ${reason}`));
+    };
+    server.once("error", refused);
+    server.listen(port, () => {
+      server.off("error", refused);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /** The syntax error of a WebSocket operation's query, or null when it parses. */

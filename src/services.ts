@@ -51,14 +51,14 @@ export interface Services {
   auditStream: AuditStream | null;
 }
 
-export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub }): Promise<Services> {
+export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub; publicUrl: () => string }): Promise<Services> {
   const { orm, clock, config, pubsub } = deps;
   const db = sqlDatabaseOf(orm.em);
   const audit = new AuditLog(clock, db);
   audit.onCommitted((event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)));
   const signingKeys = new SigningKeyService(orm, clock);
   await signingKeys.init();
-  const jwt = new SessionJwt(signingKeys, clock, config.publicUrl);
+  const jwt = new SessionJwt(signingKeys, clock, deps.publicUrl);
   const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
   const projects = new ProjectService(clock);
   const sessions = new SessionService(clock, audit, projects, jwt, db);

@@ -28,7 +28,7 @@ const parts = (jwt: string) => {
 /** Verifies a JWT the way a client would: against the published JWKS, at the server's (fake) time. */
 function verify(jwt: string) {
   return jwtVerify(jwt, createRemoteJWKSet(jwksUrl()), {
-    issuer: t.config.publicUrl,
+    issuer: t.app.publicUrl,
     audience: world.projectId,
     algorithms: ["ES256"],
     currentDate: t.clock.now(),
@@ -48,7 +48,7 @@ describe("the session JWT", () => {
     expect(typeof protectedHeader.kid).toBe("string");
     expect((await publishedKeys()).map((key) => key.kid)).toContain(protectedHeader.kid);
 
-    expect(payload.iss).toBe(t.config.publicUrl);
+    expect(payload.iss).toBe(t.app.publicUrl);
     expect(payload.aud).toBe(world.projectId);
     expect(payload.sub).toBe(world.userId);
     expect(payload.sid).toBe(started.session.id);

@@ -40,7 +40,8 @@ export class SessionJwt {
   constructor(
     private readonly keys: SigningKeyService,
     private readonly clock: Clock,
-    private readonly issuer: string,
+    /** PUBLIC_URL, read when needed: with PORT=0 it is known only once the server listens. */
+    private readonly issuer: () => string,
   ) {}
 
   sign(subject: SessionJwtSubject): string {
@@ -56,7 +57,7 @@ export class SessionJwt {
       {
         sid: subject.sessionId,
         act: { sub: subject.impersonatorId, email: subject.impersonatorEmail },
-        iss: this.issuer,
+        iss: this.issuer(),
         aud: subject.projectId,
         sub: subject.userId,
         iat,
@@ -82,7 +83,7 @@ export class SessionJwt {
     const key = await this.keys.verificationKey(jws.header.kid);
     if (!key || !verifyEs256(jws, key)) return null;
     const claims = jws.payload as Partial<SessionJwtClaims> | null;
-    if (!claims || typeof claims !== "object" || claims.iss !== this.issuer || typeof claims.sid !== "string" || typeof claims.sub !== "string") return null;
+    if (!claims || typeof claims !== "object" || claims.iss !== this.issuer() || typeof claims.sid !== "string" || typeof claims.sub !== "string") return null;
     if (this.verified.size >= verifiedJwtCacheSize) this.verified.delete(this.verified.keys().next().value as string);
     this.verified.set(jwt, { kid: jws.header.kid, claims: Object.freeze(claims as SessionJwtClaims) });
     return claims as SessionJwtClaims;

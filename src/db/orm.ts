@@ -1,18 +1,14 @@
 import type { MikroORM, Options } from "@mikro-orm/core";
 import type { AbstractSqlConnection } from "@mikro-orm/knex";
 import { Migrator } from "@mikro-orm/migrations";
+import { SettingError, redactUrl } from "../errors/setting-error.js";
+import { parseDatabaseUrl, type DatabaseKind, type DatabaseTarget } from "./database-url.js";
 import { entities } from "./entities.js";
 import { cachePreparedStatements } from "./sqlite-statement-cache.js";
 import { postgresqlMigrations } from "../../migrations/postgresql/index.js";
 import { sqliteMigrations } from "../../migrations/sqlite/index.js";
 
-export type DatabaseKind = "sqlite" | "postgresql";
-
-export interface DatabaseTarget {
-  kind: DatabaseKind;
-  /** SQLite file path (or ":memory:"), or the PostgreSQL connection URL. */
-  location: string;
-}
+export { parseDatabaseUrl, type DatabaseKind, type DatabaseTarget } from "./database-url.js";
 
 export interface OrmOptions {
   databaseUrl: string;
@@ -22,23 +18,14 @@ export interface OrmOptions {
   migrate?: boolean;
 }
 
-export function parseDatabaseUrl(url: string): DatabaseTarget {
-  if (url.startsWith("sqlite:")) {
-    const location = url.slice("sqlite:".length).replace(/^\/\//, "");
-    if (!location) throw new Error(`DATABASE_URL "${url}" names no SQLite file`);
-    return { kind: "sqlite", location };
-  }
-  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    return { kind: "postgresql", location: url };
-  }
-  throw new Error(`DATABASE_URL must start with "sqlite:" or "postgres://" (got "${url.split(":")[0]}:...")`);
-}
+const postgresConnectTimeoutMs = 10_000;
 
 /** Connects to the database DATABASE_URL names; the only place that imports a driver package. */
 export async function createOrm(options: OrmOptions): Promise<MikroORM> {
   const target = parseDatabaseUrl(options.databaseUrl);
   const common: Options = {
     entities,
+    connect: false,
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     allowGlobalContext: false,
     forceUtcTimezone: true,
@@ -47,10 +34,28 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     logger: options.onQuery ? (message: string) => options.onQuery!(message) : () => undefined,
     colors: false,
   };
-  let orm: MikroORM;
+  const orm = await initOrm(target, common);
+  try {
+    await orm.connect();
+  } catch (error) {
+    await orm.close(true).catch(() => undefined);
+    throw new SettingError("DATABASE_URL", `${describeTarget(target)} cannot be ${target.kind === "sqlite" ? "opened" : "reached"}: ${connectionFailure(error)}`);
+  }
+  if (options.migrate !== false) {
+    if (target.kind === "postgresql") await withPostgresMigrationLock(orm, () => orm.getMigrator().up());
+    else await orm.getMigrator().up();
+  }
+  return orm;
+}
+
+/**
+ * MikroORM.init for the target's driver, not yet connected: a failure to connect is the operator's
+ * (DATABASE_URL), any other failure of init is a bug and keeps its stack.
+ */
+async function initOrm(target: DatabaseTarget, common: Options): Promise<MikroORM> {
   if (target.kind === "sqlite") {
     const { MikroORM: SqliteOrm } = await import("@mikro-orm/better-sqlite");
-    orm = await SqliteOrm.init({
+    return await SqliteOrm.init({
       ...common,
       dbName: target.location,
       migrations: { migrationsList: sqliteMigrations, transactional: true, allOrNothing: true, snapshot: false },
@@ -71,18 +76,15 @@ export async function createOrm(options: OrmOptions): Promise<MikroORM> {
     } as Options);
   } else {
     const { MikroORM: PostgresOrm } = await import("@mikro-orm/postgresql");
-    orm = await PostgresOrm.init({
+    return await PostgresOrm.init({
       ...common,
       clientUrl: target.location,
       migrations: { migrationsList: postgresqlMigrations, transactional: true, allOrNothing: true, snapshot: false },
       pool: { min: 0, max: 10 },
+      // pg waits for the operating system's TCP timeout (minutes) by default: bound the start-up.
+      driverOptions: { connection: { connectionTimeoutMillis: postgresConnectTimeoutMs } },
     } as Options);
   }
-  if (options.migrate !== false) {
-    if (target.kind === "postgresql") await withPostgresMigrationLock(orm, () => orm.getMigrator().up());
-    else await orm.getMigrator().up();
-  }
-  return orm;
 }
 
 /**
@@ -105,6 +107,17 @@ async function withPostgresMigrationLock<T>(orm: MikroORM, fn: () => Promise<T>)
     await connection.rollback(lock).catch(() => undefined);
     throw error;
   }
+}
+
+/** DATABASE_URL as a message may show it: without the password of a PostgreSQL URL. */
+function describeTarget(target: DatabaseTarget): string {
+  return target.kind === "sqlite" ? `sqlite:${target.location}` : redactUrl(target.location);
+}
+
+/** The driver's reason (e.g. "connect ECONNREFUSED 127.0.0.1:5432", "password authentication failed for user ..."). */
+function connectionFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.message || (error as { code?: string }).code || error.name;
 }
 
 export function databaseKind(orm: MikroORM): DatabaseKind {

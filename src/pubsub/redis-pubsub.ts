@@ -1,5 +1,6 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
+import { SettingError, redactUrl } from "../errors/setting-error.js";
 import { createEventTargetPubSub, type AppPubSub, type EventTargetLike } from "./pubsub.js";
 
 /**
@@ -41,10 +42,12 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   // re-subscribes after a reconnect only what had succeeded): let it wait for Redis instead.
   const subscribeClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-subscribe", maxRetriesPerRequest: null });
   let lastError = "";
+  // Until start-up has connected, a failure is reported once, by the SettingError below.
+  let started = false;
   for (const [name, client] of [["publish", publishClient], ["subscribe", subscribeClient]] as const) {
     client.on("error", (error: Error) => {
       // ioredis reconnects by itself; log each distinct failure once rather than every retry.
-      if (error.message !== lastError) log(`[masquerade] Redis ${name} connection: ${error.message}`);
+      if (started && error.message !== lastError) log(`[masquerade] Redis ${name} connection: ${error.message}`);
       lastError = error.message;
     });
     client.on("ready", () => {
@@ -58,10 +61,10 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   } catch (error) {
     publishClient.disconnect();
     subscribeClient.disconnect();
-    const where = redactUrl(redisUrl);
     const reason = lastError || (error instanceof Error ? error.message : String(error));
-    throw new Error(`REDIS_URL ${where} cannot be reached: ${reason}`);
+    throw new SettingError("REDIS_URL", `${redactUrl(redisUrl)} cannot be reached: ${reason}`);
   }
+  started = true;
 
   const eventTarget = createRedisEventTarget({
     publishClient: guardedClient(publishClient, log),
@@ -129,14 +132,4 @@ function droppedPublishes(client: Redis, log: (message: string) => void): () => 
     if (dropped++ === 0) log("[masquerade] Redis unreachable: live audit events are not reaching other instances' subscribers until it is back");
     return 0;
   };
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
 }

@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import { SettingError } from "../../errors/setting-error.js";
 import type { AuditEvent } from "./audit-event.entity.js";
 import { toAuditEventMessage } from "./audit-message.js";
 
@@ -14,7 +15,7 @@ export class AuditStream {
   private closed = false;
 
   constructor(private readonly target: string) {
-    if (!isStdout(target)) this.fd = openSync(target, "a", 0o640);
+    if (!isStdout(target)) this.fd = openForAppend(target);
   }
 
   /** The AuditLog.onCommitted listener. */
@@ -40,6 +41,22 @@ export class AuditStream {
 
   describe(): string {
     return isStdout(this.target) ? "stdout" : this.target;
+  }
+}
+
+/** Opens the stream's file, or says in one line why AUDIT_LOG_FILE cannot be used. */
+function openForAppend(path: string): number {
+  try {
+    return openSync(path, "a", 0o640);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "its directory does not exist"
+      : code === "EACCES" || code === "EPERM" ? "permission denied"
+      : code === "EISDIR" ? "it is a directory"
+      : code === "ENOTDIR" ? "a part of its path is not a directory"
+      : (error as Error).message;
+    throw new SettingError("AUDIT_LOG_FILE", `${path} cannot be opened for appending: ${reason}`);
   }
 }
 
