@@ -48,7 +48,8 @@ describe("the session JWT", () => {
     expect(typeof protectedHeader.kid).toBe("string");
     expect((await publishedKeys()).map((key) => key.kid)).toContain(protectedHeader.kid);
 
-    expect(payload.iss).toBe(t.app.publicUrl);
+    // Without PUBLIC_URL the issuer is the server's own URL, with the port it got for PORT=0.
+    expect(payload.iss).toBe(`http://localhost:${t.app.port}`);
     expect(payload.aud).toBe(world.projectId);
     expect(payload.sub).toBe(world.userId);
     expect(payload.sid).toBe(started.session.id);

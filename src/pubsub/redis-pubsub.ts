@@ -33,10 +33,8 @@ export interface RedisPubSubOptions {
  */
 export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOptions = {}): Promise<AppPubSub> {
   const log = options.log ?? ((message: string) => console.error(message));
-  const clientOptions = {
-    lazyConnect: true,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
-  };
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const clientOptions = { lazyConnect: true, connectTimeout: connectTimeoutMs };
   const publishClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-publish" });
   // A SUBSCRIBE that gave up would leave its channel unheard for good (nothing retries it; ioredis
   // re-subscribes after a reconnect only what had succeeded): let it wait for Redis instead.
@@ -57,7 +55,13 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   }
 
   try {
-    await Promise.all([publishClient.connect(), subscribeClient.connect()]);
+    // ioredis's connectTimeout ends at the TCP connection: a peer that accepts it and never answers
+    // (not Redis, or a hung one) would keep connect() waiting for ever.
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs / 1000} s`)), connectTimeoutMs);
+    });
+    await Promise.race([Promise.all([publishClient.connect(), subscribeClient.connect()]), silence]).finally(() => clearTimeout(timer));
   } catch (error) {
     publishClient.disconnect();
     subscribeClient.disconnect();
