@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config.js";
 import { createOrm } from "../src/db/orm.js";
+import { redactUrl, SettingError } from "../src/errors/setting-error.js";
 import { bootstrap, BootstrapRefused } from "../src/modules/bootstrap/bootstrap.service.js";
 import { defaultLoginRedirectUrl } from "../src/modules/projects/project.service.js";
 
@@ -36,8 +37,16 @@ async function main(): Promise<number> {
     console.error(`--admin-email and --project are required.\n\n${usage}`);
     return 2;
   }
-  const config = loadConfig();
-  const orm = await createOrm({ databaseUrl: config.databaseUrl });
+  let config, orm;
+  try {
+    config = loadConfig();
+    orm = await createOrm({ databaseUrl: config.databaseUrl });
+  } catch (error) {
+    // A bad setting or an unreachable database: one line, as the server says it (src/main.ts).
+    if (!(error instanceof SettingError)) throw error;
+    console.error(`Bootstrap cannot start: ${error.message}`);
+    return 1;
+  }
   try {
     const result = await bootstrap(orm.em.fork(), systemClock, {
       adminEmail: values["admin-email"],
@@ -47,7 +56,7 @@ async function main(): Promise<number> {
     if (values.json) {
       console.log(JSON.stringify(result));
     } else {
-      console.log(`Bootstrapped ${config.databaseUrl}. These secrets are shown only once:\n`);
+      console.log(`Bootstrapped ${config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl : redactUrl(config.databaseUrl)}. These secrets are shown only once:\n`);
       console.log(`  ADMIN member id:   ${result.adminMemberId}`);
       console.log(`  ADMIN API key:     ${result.adminApiKey}   (Authorization: Bearer <key>)`);
       console.log(`  project id:        ${result.projectId}`);
