@@ -10,8 +10,9 @@ import { eventually, startWebhookReceiver, webhookOps, type DeliveryNode, type W
 // hold every other delivery for that long, far beyond these tests' own timeouts.
 const env = { WEBHOOK_POLL_INTERVAL_MS: "50", WEBHOOK_TIMEOUT_MS: "60000" };
 const setPolicy = `mutation($projectId: ID!, $ttl: Int) { setImpersonationPolicy(projectId: $projectId, input: { tokenTtlSeconds: $ttl }) { tokenTtlSeconds } }`;
-/** The worker's per-endpoint limit (README, "Delivery, retries and restarts"). */
+/** The worker's limits per endpoint and per project (README, "Delivery, retries and restarts"). */
 const perEndpoint = 4;
+const perProject = 16;
 
 let t: TestApp;
 let world: World;
@@ -107,6 +108,24 @@ describe("webhook fairness", () => {
     const pending = (await deliveries(world.projectId, backlogged)).filter((d) => d.status === "PENDING");
     expect(pending.length).toBeGreaterThan(100);
     for (const id of [backlogged, fastEndpoint]) await retire(id);
+  }, 45_000);
+
+  it("holds a project's sends to its limit however many of its endpoints never answer", async () => {
+    const hanging = await receiver();
+    const healthy = await receiver();
+    hanging.hang();
+    const stuck: string[] = [];
+    for (let i = 0; i < 5; i++) stuck.push(await createEndpoint(world.other.projectId, `${hanging.url}?endpoint=${i}`, ["dashboard.impersonation_policy.update"]));
+    const elsewhere = await createEndpoint(world.projectId, healthy.url, ["dashboard.impersonation_token.create"]);
+    // 5 events to 5 endpoints: 25 deliveries, 20 of them within the per-endpoint limit.
+    for (let i = 0; i < 5; i++) await gqlOk(t.url, world.admin.credential, setPolicy, { projectId: world.other.projectId, ttl: 400 + i });
+    await hanging.waitForRequests(perProject);
+    t.clock.advance(1000);
+
+    await issueToken(t, world);
+    await healthy.waitForRequests(1, 10_000);
+    expect(hanging.requests).toHaveLength(perProject);
+    for (const id of [...stuck, elsewhere]) await retire(id);
   }, 25_000);
 });
 
