@@ -190,6 +190,10 @@ describe("query limits over HTTP", () => {
     expect(result.errors![0]!.message).toBe("The operation is nested deeper than 12 levels.");
     const atTheLimit = await gql(t.url, anonymous, deepQuery(8));
     expect(atTheLimit.errors).toBeUndefined();
+    // As deep as the token limit lets a document go (about 650 levels): refused as quickly.
+    const deepest = deepQuery(650);
+    expect(() => parse(deepest, limitedParseOptions)).not.toThrow();
+    await refusedOverHttp(anonymous, deepest, {}, "GRAPHQL_VALIDATION_FAILED");
   });
 
   it("refuses more than 20 aliases, and more than 50 directives", async () => {
@@ -268,7 +272,7 @@ describe("the limits fit every real client", () => {
       // A fragment's own document (AuditEventFieldsFragmentDoc) is checked inside the operations that use it.
       .filter(([, document]) => document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION))
       .map(([name, document]): [string, DocumentNode] => [`codegen ${name}`, document]),
-    ...Object.entries(coreOperations)
+    ...Object.entries(coreOperations as Record<string, unknown>)
       .filter((entry): entry is [string, string] => typeof entry[1] === "string" && /^\s*(query|mutation|subscription)\b/.test(entry[1]))
       .map(([name, text]): [string, string] => [`harness ${name}`, text]),
     ["graphql-js getIntrospectionQuery", getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true })],

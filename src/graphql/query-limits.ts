@@ -9,8 +9,9 @@ import { rootFieldRepeatLimit } from "./root-field-limit.js";
 /**
  * What one GraphQL document may ask for, on HTTP and WebSocket alike (SPEC §7). Every check is
  * linear in the document's size: each fragment is measured once, not once per spread. The largest
- * real documents (graphql-js's introspection query: 184 tokens, 15 levels; test/operations: under
- * 250 tokens, 5 levels, cost about 15,500 for a page of 500 audit events) fit with room to spare.
+ * real documents (graphql-js's introspection query: 184 tokens, 15 levels, cost 220; test/operations:
+ * under 250 tokens, 5 levels, cost 16,501 for a page of 500 audit events) fit with room to spare
+ * (test/query-limits.test.ts checks every one of them).
  */
 export const queryLimits = {
   /** Lexical tokens per document, counted while parsing: parsing stops at the first one over. */
