@@ -2,7 +2,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { MikroORM } from "@mikro-orm/core";
-import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,7 +17,8 @@ import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
 import { containsUnstorableText, unstorableTextMessage } from "./graphql/storable-text.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
-import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
+import { limitedParseOptions } from "./graphql/query-limits.js";
+import { createOperationPreparer, extraValidationRules } from "./graphql/validate-operation.js";
 import { BodyTooLargeError, readBody } from "./http/read-body.js";
 import { startHeartbeat } from "./http/ws-heartbeat.js";
 import { refuseServerOnlyMessages } from "./http/ws-message-guard.js";
@@ -81,6 +82,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     introspection: !config.production,
     hideSchemaDetailsFromClientErrors: true,
     validationRules: extraValidationRules,
+    parseOptions: limitedParseOptions,
     includeStacktraceInErrorResponses: false,
     // main.ts drains on SIGTERM/SIGINT and stops Apollo last; Apollo's own handler would stop it
     // first and fail requests still in flight.
@@ -177,19 +179,17 @@ export async function startApp(options: AppOptions): Promise<App> {
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const stopHeartbeat = startHeartbeat(wsServer, config.wsPingIntervalMs);
   refuseServerOnlyMessages(wsServer);
+  const prepareOperation = createOperationPreparer(schema, { introspection: !config.production });
   const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema,
-      validate: createOperationValidator({ introspection: !config.production }),
       subscribe: createSharedSubscribe(),
       onSubscribe: (_ctx, _id, payload) => {
         if (containsUnstorableText(payload.variables) || containsUnstorableText(payload.operationName)) {
           return [new GraphQLError(unstorableTextMessage, { extensions: { code: "BAD_USER_INPUT" } })];
         }
-        // graphql-ws would let a syntax error escape and close the whole socket (4500): answer it as
-        // HTTP does, for this operation alone.
-        const syntaxError = syntaxErrorOf(payload.query);
-        return syntaxError ? [new GraphQLError(syntaxError.message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })] : undefined;
+        // Parsed (token limit) and validated (query limits) here, never by graphql-ws itself.
+        return prepareOperation(payload);
       },
       context: (ctx) =>
         createRequestContext(orm, services, {
@@ -246,18 +246,6 @@ export async function startApp(options: AppOptions): Promise<App> {
   services.webhookWorker.start();
   log(`Masquerade listening on http://localhost:${port}/graphql`);
   return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, services, orm, close };
-}
-
-/** The syntax error of a WebSocket operation's query, or null when it parses. */
-function syntaxErrorOf(query: unknown): GraphQLError | null {
-  if (typeof query !== "string") return null;
-  try {
-    parse(query);
-    return null;
-  } catch (error) {
-    if (error instanceof GraphQLError) return error;
-    throw error;
-  }
 }
 
 /** What a request carries in its URL: every search parameter, and `variables` (a GET's) parsed. */
