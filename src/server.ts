@@ -13,7 +13,7 @@ import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
 import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
-import { createFormatError } from "./errors/format-error.js";
+import { createFormatError, tooDeepToParseMessage } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
 import { refuseSubscriptionsOverHttp } from "./graphql/http-subscription-refusal.js";
 import { requestInputRefusal } from "./graphql/storable-text.js";
@@ -277,6 +277,8 @@ function syntaxErrorOf(query: unknown): GraphQLError | null {
     return null;
   } catch (error) {
     if (error instanceof GraphQLError) return error;
+    // graphql-js parses recursively: a document nested thousands deep overflows the stack.
+    if (error instanceof RangeError) return new GraphQLError(tooDeepToParseMessage);
     throw error;
   }
 }

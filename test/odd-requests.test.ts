@@ -186,7 +186,8 @@ describe("malformed credentials", () => {
     ["a project id with a control character", basic("x\u0007y:z")],
     ["invalid UTF-8 after decoding", basic(Buffer.from([0x78, 0xff, 0xfe, 0x3a, 0x79]))],
     ["a lone surrogate (CESU-8 bytes)", basic(Buffer.from([0x78, 0xed, 0xa0, 0x80, 0x3a, 0x79]))],
-    ["not base64", { kind: "raw", headers: { authorization: "Basic !!!not-base64!!!" } }],
+    // Buffer.from would skip the "!"s and decode "x:y".
+    ["not base64", { kind: "raw", headers: { authorization: "Basic eDp5!!" } }],
     ["a Bearer key with a control character", { kind: "raw", headers: { authorization: "Bearer mq_key_a\tb" } }],
     ["a Bearer key with non-ASCII", { kind: "raw", headers: { authorization: `Bearer mq_key_${String.fromCharCode(0xe9)}` } }],
     ["a public token with non-ASCII", { kind: "raw", headers: { "x-public-token": `mq_public_${String.fromCharCode(0xff)}` } }],
@@ -452,5 +453,32 @@ describe("odd requests (a small fuzz)", () => {
   it("answers an anonymous request with no credential at all as before", async () => {
     const result = await gql(t.url, anonymous, "{ __typename }");
     expect(result.data).toEqual({ __typename: "Query" });
+  });
+});
+
+describe("a query too deep to parse", () => {
+  const deep = `{ ${"a { ".repeat(20_000)}b${" }".repeat(20_000)} }`;
+
+  it("is GRAPHQL_PARSE_FAILED over HTTP, with no internal message", async () => {
+    const response = await post(JSON.stringify({ query: deep }));
+    expect(response.status).toBe(400);
+    const errors = await errorsOf(response);
+    expect(errors[0]!.extensions?.code).toBe("GRAPHQL_PARSE_FAILED");
+    expect(JSON.stringify(errors)).not.toMatch(/call stack/i);
+  });
+
+  it("is GRAPHQL_PARSE_FAILED for that operation alone over WebSocket, which stays open", async () => {
+    const ws = await rawWs(anonymous);
+    try {
+      ws.send(JSON.stringify({ id: "deep", type: "subscribe", payload: { query: deep } }));
+      const refused = await ws.next("deep");
+      expect(refused.type).toBe("error");
+      expect(refused.payload[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
+      expect(JSON.stringify(refused.payload)).not.toMatch(/call stack/i);
+      ws.send(JSON.stringify({ id: "after", type: "subscribe", payload: { query: "{ __typename }" } }));
+      expect((await ws.next("after")).payload).toEqual({ data: { __typename: "Query" } });
+    } finally {
+      ws.close();
+    }
   });
 });

@@ -48,6 +48,17 @@ function causeOf(error: unknown): unknown {
   return error instanceof GraphQLError ? error.originalError : undefined;
 }
 
+/** What a document nested too deeply for graphql-js's (recursive) parser gets instead of "Maximum call stack size exceeded". */
+export const tooDeepToParseMessage = "Syntax Error: the operation is nested too deeply to parse.";
+
+/** Whether a RangeError is among an error's causes (Apollo wraps a parser's twice). */
+function overflowedTheStack(error: unknown): boolean {
+  for (let cause = error, hops = 0; cause instanceof Error && hops < 4; cause = (cause as GraphQLError).originalError, hops++) {
+    if (cause instanceof RangeError) return true;
+  }
+  return false;
+}
+
 /** Apollo's own wording names the framework and how to reconfigure it; clients need less. */
 function plainIntrospectionRefusal(message: string): string {
   return message.startsWith("GraphQL introspection is not allowed") ? "Introspection is disabled on this server." : message;
@@ -65,7 +76,8 @@ export function createFormatError(log: Logger) {
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && requestErrorCodes.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
-      return { message: plainIntrospectionRefusal(redact(formatted.message, causeOf(original))), locations: formatted.locations, path: formatted.path, extensions: { code } };
+      const message = code === "GRAPHQL_PARSE_FAILED" && overflowedTheStack(original) ? tooDeepToParseMessage : formatted.message;
+      return { message: plainIntrospectionRefusal(redact(message, causeOf(original))), locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     // graphql-js's own refusals without a code: a variable that does not coerce (which carries its
     // cause, and no path: it is raised before any field runs), or an error with no underlying exception.
