@@ -426,6 +426,10 @@ describe("odd requests (a small fuzz)", () => {
     ["a multipart body", "--x\r\n\r\n--x--", "multipart/form-data; boundary=x"],
     ["an unknown operationName", JSON.stringify({ query: "{ __typename }", operationName: "Nope" }), "application/json"],
     ["two anonymous operations", JSON.stringify({ query: "{ __typename } { __typename }" }), "application/json"],
+    ["variables with a __proto__ key", `{"query":"query($p: ID!) { impersonationPolicy(projectId: $p) { projectId } }","variables":{"__proto__":{"p":"x"}}}`, "application/json"],
+    ["a variable that is a __proto__ object", `{"query":"query($p: ID!) { impersonationPolicy(projectId: $p) { projectId } }","variables":{"p":{"__proto__":null,"constructor":1}}}`, "application/json"],
+    ["an Int variable past 2^53", `{"query":"query($p: ID!, $n: Int) { sessions(projectId: $p, first: $n) { edges { cursor } } }","variables":{"p":"x","n":1e400}}`, "application/json"],
+    ["a body with a UTF-8 BOM", `\ufeff${JSON.stringify({ query: "{ __typename }" })}`, "application/json"],
   ];
 
   it.each(bodies)("answers %s without a 5xx", async (_label, body, contentType) => {

@@ -20,19 +20,26 @@ export const tooDeeplyNestedMessage = `Variables and extensions may nest at most
  * Walks with an explicit stack: recursion here is what such a body used to overflow.
  */
 export function requestInputRefusal(parts: unknown): string | null {
-  const stack: Array<[value: unknown, depth: number]> = [[parts, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
+  // Two parallel stacks rather than one of pairs: a megabyte of input is walked without a tuple per value.
+  const values: unknown[] = [parts];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
     if (typeof value === "string") {
       if (!isStorableText(value)) return unstorableTextMessage;
     } else if (value !== null && typeof value === "object") {
       if (depth > maxInputNesting) return tooDeeplyNestedMessage;
       if (Array.isArray(value)) {
-        for (const item of value) stack.push([item, depth + 1]);
+        for (const item of value) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
       } else {
-        for (const [key, item] of Object.entries(value)) {
+        for (const key of Object.keys(value)) {
           if (!isStorableText(key)) return unstorableTextMessage;
-          stack.push([item, depth + 1]);
+          values.push((value as Record<string, unknown>)[key]);
+          depths.push(depth + 1);
         }
       }
     }
