@@ -15,11 +15,13 @@ import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
-import { containsUnstorableText, unstorableTextMessage } from "./graphql/storable-text.js";
+import { refuseSubscriptionsOverHttp } from "./graphql/http-subscription-refusal.js";
+import { requestInputRefusal } from "./graphql/storable-text.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { limitedParseOptions } from "./graphql/query-limits.js";
 import { createOperationPreparer, extraValidationRules } from "./graphql/validate-operation.js";
-import { BodyTooLargeError, readBody } from "./http/read-body.js";
+import { BodyNotUtf8Error, BodyTooLargeError, readBody } from "./http/read-body.js";
+import { notUtf8Message, percentDecodesToUtf8 } from "./http/utf8-text.js";
 import { startHeartbeat } from "./http/ws-heartbeat.js";
 import { refuseServerOnlyMessages } from "./http/ws-message-guard.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
@@ -79,6 +81,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
+    // Nothing sends automatic persisted queries: Apollo then answers any such extension with
+    // PERSISTED_QUERY_NOT_SUPPORTED, instead of its untyped errors for a bad hash or version.
+    persistedQueries: false,
     introspection: !config.production,
     hideSchemaDetailsFromClientErrors: true,
     validationRules: extraValidationRules,
@@ -90,6 +95,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     // No cache-control hints are used: skip the per-field hook they cost.
     plugins: [ApolloServerPluginCacheControlDisabled(), config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
   });
+  apollo.addPlugin(refuseSubscriptionsOverHttp);
   await apollo.start();
 
   let inFlight = 0;
@@ -97,6 +103,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   let drained: (() => void) | null = null;
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (!percentDecodesToUtf8(url.search)) {
+      jsonResponse(res, 400, errorBody(notUtf8Message, "BAD_USER_INPUT"));
+      return;
+    }
     let body: unknown;
     if (req.method === "POST") {
       const text = await readBody(req, config.maxBodyBytes);
@@ -112,8 +122,9 @@ export async function startApp(options: AppOptions): Promise<App> {
         body = text;
       }
     }
-    if (containsUnstorableText(body) || containsUnstorableText(searchParamsInput(url))) {
-      jsonResponse(res, 400, errorBody(unstorableTextMessage, "BAD_USER_INPUT"));
+    const refusal = requestInputRefusal(body) ?? requestInputRefusal(searchParamsInput(url));
+    if (refusal) {
+      jsonResponse(res, 400, errorBody(refusal, "BAD_USER_INPUT"));
       return;
     }
     const headers = new HeaderMap();
@@ -148,11 +159,16 @@ export async function startApp(options: AppOptions): Promise<App> {
       inFlight--;
       if (draining && inFlight === 0) drained?.();
     });
-    const url = new URL(req.url ?? "/", "http://localhost");
+    // Responses carry tokens, session tokens and JWTs: no cache or proxy may keep one. (The JWKS
+    // overrides this with its own.)
+    res.setHeader("cache-control", "no-store");
     if (draining) res.setHeader("connection", "close");
     void (async () => {
       try {
-        if (url.pathname === "/healthz") {
+        const url = requestUrl(req);
+        if (!url) {
+          jsonResponse(res, 400, errorBody("The request target is not a valid URL.", "BAD_REQUEST"));
+        } else if (url.pathname === "/healthz") {
           // 503 while draining, so that a load balancer stops sending new work here.
           jsonResponse(res, draining ? 503 : 200, { status: draining ? "draining" : "ok" });
         } else if (url.pathname === "/.well-known/jwks.json") {
@@ -169,11 +185,17 @@ export async function startApp(options: AppOptions): Promise<App> {
           jsonResponse(res, 413, errorBody(error.message, "PAYLOAD_TOO_LARGE"), { connection: "close" });
           return;
         }
+        if (error instanceof BodyNotUtf8Error) {
+          jsonResponse(res, 400, errorBody(error.message, "BAD_USER_INPUT"));
+          return;
+        }
+        // A client that hung up mid-body is gone: nothing failed here, and there is no one to answer.
+        if (res.destroyed && (error as NodeJS.ErrnoException).code === "ECONNRESET") return;
         console.error("[masquerade] request failed:", loggableError(error));
         if (!res.headersSent) jsonResponse(res, 500, errorBody("Internal server error.", "INTERNAL_SERVER_ERROR"));
         else res.end();
       }
-    })();
+    })().catch(() => res.destroy());
   });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
@@ -185,9 +207,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       schema,
       subscribe: createSharedSubscribe(),
       onSubscribe: (_ctx, _id, payload) => {
-        if (containsUnstorableText(payload.variables) || containsUnstorableText(payload.operationName)) {
-          return [new GraphQLError(unstorableTextMessage, { extensions: { code: "BAD_USER_INPUT" } })];
-        }
+        const refusal = requestInputRefusal([payload.variables, payload.extensions, payload.operationName]);
+        if (refusal) return [new GraphQLError(refusal, { extensions: { code: "BAD_USER_INPUT" } })];
         // Parsed (token limit) and validated (query limits) here, never by graphql-ws itself.
         return prepareOperation(payload);
       },
@@ -248,15 +269,26 @@ export async function startApp(options: AppOptions): Promise<App> {
   return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, services, orm, close };
 }
 
-/** What a request carries in its URL: every search parameter, and `variables` (a GET's) parsed. */
-function searchParamsInput(url: URL): unknown[] {
-  const text = url.searchParams.get("variables");
-  if (text === null) return [...url.searchParams.values()];
+/** The request's target as a URL, or null when Node's URL parser rejects it (`//:99999`, `//%`). */
+function requestUrl(req: IncomingMessage): URL | null {
   try {
-    return [JSON.parse(text), ...url.searchParams.values()];
+    return new URL(req.url ?? "/", "http://localhost");
   } catch {
-    return [...url.searchParams.values()];
+    return null;
   }
+}
+
+/** What a request carries in its URL: every search parameter, and a GET's `variables` and `extensions` parsed. */
+function searchParamsInput(url: URL): unknown[] {
+  const parsed = ["variables", "extensions"].map((name) => {
+    const text = url.searchParams.get(name);
+    try {
+      return text === null ? null : (JSON.parse(text) as unknown);
+    } catch {
+      return null;
+    }
+  });
+  return [...parsed, ...url.searchParams.values()];
 }
 
 function headerValue(value: string | string[] | undefined): string | null {
