@@ -13,8 +13,9 @@ Creates the first ADMIN team member and a first project in the database DATABASE
 (default sqlite:./data/masquerade.sqlite). Refuses if the database is already bootstrapped.
 
   --out <file>  write the credentials as one JSON object to <file>, a new file created with mode
-                0600 (relative paths are relative to the project directory); refuses, before
-                touching the database, if <file> exists. Nothing secret is printed.
+                0600 (a relative path is relative to the working directory, which npm run makes
+                the project directory); refuses, before touching the database, if <file> exists.
+                Nothing secret is printed.
   --json        print the credentials as one JSON object on the last line of stdout.`;
 
 async function main(): Promise<number> {
