@@ -200,6 +200,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       schema,
       validate: createOperationValidator({ introspection: !config.production }),
       subscribe: createSharedSubscribe(),
+      // Browsers apply no CORS to WebSockets: a page of an origin CORS would refuse is refused here (4403).
+      onConnect: (ctx) => cors.admitsWebSocket(ctx.extra.request),
       onSubscribe: (ctx, _id, payload) => {
         // Browsers send Origin on the upgrade: a page of another origin gets the public token only.
         if (cors.isForeign(ctx.extra.request) && credentialsFromConnectionParams(ctx.connectionParams).authorization?.trim()) {

@@ -60,6 +60,7 @@ async function wsOperation(t: TestApp, credential: Credential, query: string, va
     return results[0]!;
   } catch (error) {
     if (Array.isArray(error)) return { data: undefined, errors: error as Array<{ message: string; extensions?: { code?: string } }> };
+    if (typeof (error as { code?: unknown }).code === "number") return { closed: (error as { code: number }).code };
     throw error;
   } finally {
     await client.dispose();
@@ -160,7 +161,7 @@ describe("CORS on /graphql", () => {
     const refused = await wsOperation(t, world.admin.credential, policyQuery, { p: world.projectId }, shopOrigin);
     expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     expect(refused.errors?.[0]?.message).toMatch(/public token/);
-    const backend = await wsOperation(t, world.backend, policyQuery, { p: world.projectId }, "https://evil.example.org");
+    const backend = await wsOperation(t, world.backend, policyQuery, { p: world.projectId }, "http://localhost:5173");
     expect(backend.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
 
     const publicToken = await wsOperation(t, { kind: "frontend", publicToken: shop.publicToken }, exchange, guessed, shopOrigin);
@@ -169,6 +170,13 @@ describe("CORS on /graphql", () => {
     expect(sameOrigin).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });
     const server = await wsOperation(t, world.admin.credential, policyQuery, { p: world.projectId });
     expect(server).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });
+  });
+
+  it("closes a WebSocket opened by a page of an origin CORS does not allow (browsers apply no CORS to WebSockets)", async () => {
+    for (const origin of ["https://evil.example.org", "null"]) {
+      const refused = await wsOperation(t, { kind: "frontend", publicToken: shop.publicToken }, exchange, guessed, origin);
+      expect(refused, origin).toEqual({ closed: 4403 });
+    }
   });
 
   it("allows a newly created project's origin at once", async () => {

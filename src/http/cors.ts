@@ -53,6 +53,12 @@ export class CorsGate {
     return false;
   }
 
+  /** Whether a WebSocket upgrade may proceed: from no browser, the server's own pages, or an allowed origin. */
+  async admitsWebSocket(req: IncomingMessage): Promise<boolean> {
+    const origin = req.headers.origin;
+    return origin === undefined || !this.isForeign(req) || (await this.origins.allows(origin));
+  }
+
   /**
    * Whether a request (or a WebSocket upgrade) comes from a browser page of another origin: it
    * carries an Origin that is neither PUBLIC_URL's nor the request's own host (behind a proxy that
