@@ -1,3 +1,5 @@
+import proxyaddr from "proxy-addr";
+
 /** The only reader of process.env: everything else receives a Config. */
 export interface Config {
   port: number;
@@ -32,7 +34,14 @@ export interface Config {
   failureBurst: number;
   /** How fast that allowance comes back, per second. */
   failureRefillPerSecond: number;
+  /** Extra browser origins allowed to call /graphql with the public token (CORS_ORIGINS), besides the projects' login redirect URLs. */
+  corsOrigins: string[];
+  /** Which peers' X-Forwarded-For to believe (TRUST_PROXY): a number of proxies in front, or their addresses/CIDRs. */
+  trustProxy: TrustProxySetting;
 }
+
+/** TRUST_PROXY as Express's `trust proxy` reads it: a hop count (0: none), or addresses, CIDRs and proxy-addr's names. */
+export type TrustProxySetting = { hops: number } | { addresses: string[] };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = parsePort(env.PORT ?? "4000");
@@ -57,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL === "silent" ? "silent" : "info",
     failureBurst: parseIntSetting(env, "RATE_LIMIT_FAILURE_BURST", 100, 1, 1_000_000),
     failureRefillPerSecond: parseIntSetting(env, "RATE_LIMIT_FAILURE_REFILL_PER_SECOND", 1, 1, 1_000_000),
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
   };
 }
 
@@ -76,4 +87,42 @@ function parsePort(value: string): number {
     throw new Error(`PORT must be an integer between 0 and 65535, got "${value}"`);
   }
   return port;
+}
+
+function parseCorsOrigins(raw: string | undefined): string[] {
+  const entries = (raw ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  for (const entry of entries) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+    } catch {
+      // not a URL: reported below
+    }
+    // The exact form a browser sends in Origin: scheme, host and port, no path, nothing else.
+    if (origin !== entry) {
+      throw new Error(`CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.com (http or https, no path, no trailing slash), got "${entry}"`);
+    }
+  }
+  return [...new Set(entries)];
+}
+
+function parseTrustProxy(raw: string | undefined): TrustProxySetting {
+  const value = (raw ?? "").trim();
+  if (value === "" || value === "false") return { hops: 0 };
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new Error(`TRUST_PROXY as a number of proxies must be between 0 and 100, got "${value}"`);
+    return { hops };
+  }
+  if (value === "true") {
+    throw new Error(`TRUST_PROXY=true would believe any client's X-Forwarded-For; give the number of proxies in front of the server (e.g. 1) or their addresses`);
+  }
+  const addresses = value.split(",").map((entry) => entry.trim());
+  try {
+    proxyaddr.compile(addresses);
+  } catch {
+    throw new Error(`TRUST_PROXY must be "loopback", "linklocal", "uniquelocal", a comma-separated list of IP addresses or CIDR ranges, or a number of proxies, got "${value}"`);
+  }
+  return { addresses };
 }

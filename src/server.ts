@@ -13,6 +13,8 @@ import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
 import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
+import { AppError } from "./errors/app-error.js";
+import { ErrorCode } from "./errors/codes.js";
 import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
 import { refuseSubscriptionsOverHttp } from "./graphql/http-subscription-refusal.js";
@@ -20,6 +22,9 @@ import { requestInputRefusal } from "./graphql/storable-text.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
 import { limitedParseOptions } from "./graphql/query-limits.js";
 import { createOperationPreparer, extraValidationRules } from "./graphql/validate-operation.js";
+import { AllowedOrigins } from "./http/allowed-origins.js";
+import { createClientAddressOf } from "./http/client-address.js";
+import { CorsGate, crossOriginCredentialMessage } from "./http/cors.js";
 import { BodyNotUtf8Error, BodyTooLargeError, readBody } from "./http/read-body.js";
 import { notUtf8Message, percentDecodesToUtf8 } from "./http/utf8-text.js";
 import { startHeartbeat } from "./http/ws-heartbeat.js";
@@ -98,6 +103,18 @@ export async function startApp(options: AppOptions): Promise<App> {
   apollo.addPlugin(refuseSubscriptionsOverHttp);
   await apollo.start();
 
+  // SPEC §7: the client's address behind TRUST_PROXY, and CORS for the allowed browser origins.
+  const clientAddressOf = createClientAddressOf(config.trustProxy);
+  const allowedOrigins = new AllowedOrigins({
+    configured: config.corsOrigins,
+    loadProjectUrls: () => services.projects.loginRedirectUrls(sqlDatabaseOf(orm.em).sql),
+    clock,
+    log: (message, error) => console.error(`[masquerade] ${message}:`, loggableError(error)),
+  });
+  await allowedOrigins.load();
+  services.projects.onCreated((project) => allowedOrigins.add(project.loginRedirectUrl));
+  const cors = new CorsGate(allowedOrigins, config.publicUrl);
+
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | null = null;
@@ -137,7 +154,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       context: () =>
         createRequestContext(orm, services, {
           credentials: { authorization: req.headers.authorization, publicToken: headerValue(req.headers["x-public-token"]) },
-          ipAddress: req.socket.remoteAddress ?? null,
+          ipAddress: clientAddressOf(req),
           userAgent: headerValue(req.headers["user-agent"]),
         }),
     });
@@ -175,6 +192,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           services.signingKeys.refreshIfStale();
           jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" });
         } else if (url.pathname === "/graphql") {
+          if (await cors.handle(req, res)) return;
           services.signingKeys.refreshIfStale();
           await handleGraphQL(req, res, url);
         } else {
@@ -206,7 +224,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     {
       schema,
       subscribe: createSharedSubscribe(),
-      onSubscribe: (_ctx, _id, payload) => {
+      // Browsers apply no CORS to WebSockets: a page of an origin CORS would refuse is refused here (4403).
+      onConnect: (ctx) => cors.admitsWebSocket(ctx.extra.request),
+      onSubscribe: (ctx, _id, payload) => {
+        // Browsers send Origin on the upgrade: a page of another origin gets the public token only.
+        if (cors.isForeign(ctx.extra.request) && credentialsFromConnectionParams(ctx.connectionParams).authorization?.trim()) {
+          return [new AppError(ErrorCode.UNAUTHENTICATED, crossOriginCredentialMessage)];
+        }
         const refusal = requestInputRefusal([payload.variables, payload.extensions, payload.operationName]);
         if (refusal) return [new GraphQLError(refusal, { extensions: { code: "BAD_USER_INPUT" } })];
         // Parsed (token limit) and validated (query limits) here, never by graphql-ws itself.
@@ -215,7 +239,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       context: (ctx) =>
         createRequestContext(orm, services, {
           credentials: credentialsFromConnectionParams(ctx.connectionParams),
-          ipAddress: ctx.extra.request.socket.remoteAddress ?? null,
+          ipAddress: clientAddressOf(ctx.extra.request),
           userAgent: headerValue(ctx.extra.request.headers["user-agent"]),
         }) as unknown as Record<string, unknown>,
       onNext: (_ctx, _id, _payload, _args, result) => {
