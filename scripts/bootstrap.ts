@@ -1,16 +1,23 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { systemClock } from "../src/clock.js";
-import { loadConfig } from "../src/config.js";
+import { loadConfig, type Config } from "../src/config.js";
 import { createOrm } from "../src/db/orm.js";
-import { redactUrl, SettingError } from "../src/errors/setting-error.js";
-import { bootstrap, BootstrapRefused } from "../src/modules/bootstrap/bootstrap.service.js";
+import { SettingError } from "../src/errors/setting-error.js";
+import { bootstrap, BootstrapRefused, type BootstrapResult } from "../src/modules/bootstrap/bootstrap.service.js";
+import { CredentialsFile, CredentialsFileRefused } from "../src/modules/bootstrap/credentials-file.js";
 import { defaultLoginRedirectUrl } from "../src/modules/projects/project.service.js";
 
-const usage = `Usage: npm run bootstrap -- --admin-email <email> --project <name> [--redirect-url <url>] [--json]
+const usage = `Usage: npm run bootstrap -- --admin-email <email> --project <name> [--redirect-url <url>] [--out <file> | --json]
 
 Creates the first ADMIN team member and a first project in the database DATABASE_URL names
-(default sqlite:./data/masquerade.sqlite). Refuses if the database is already bootstrapped.`;
+(default sqlite:./data/masquerade.sqlite). Refuses if the database is already bootstrapped.
+
+  --out <file>  write the credentials as one JSON object to <file>, a new file created with mode
+                0600 (a relative path is relative to the working directory, which npm run makes
+                the project directory); refuses, before touching the database, if <file> exists.
+                Nothing secret is printed.
+  --json        print the credentials as one JSON object on the last line of stdout.`;
 
 async function main(): Promise<number> {
   let values;
@@ -20,6 +27,7 @@ async function main(): Promise<number> {
         "admin-email": { type: "string" },
         project: { type: "string" },
         "redirect-url": { type: "string", default: defaultLoginRedirectUrl },
+        out: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -37,42 +45,91 @@ async function main(): Promise<number> {
     console.error(`--admin-email and --project are required.\n\n${usage}`);
     return 2;
   }
-  let config, orm;
+  if (values.out !== undefined && values.json) {
+    console.error(`--out writes the credentials to a file and --json prints them: choose one.\n\n${usage}`);
+    return 2;
+  }
+
+  let config: Config;
   try {
     config = loadConfig();
-    orm = await createOrm({ databaseUrl: config.databaseUrl });
   } catch (error) {
-    // A bad setting or an unreachable database: one line, as the server says it (src/main.ts).
+    // A bad setting: one line, as the server says it (src/main.ts).
     if (!(error instanceof SettingError)) throw error;
     console.error(`Bootstrap cannot start: ${error.message}`);
     return 1;
   }
-  try {
-    const result = await bootstrap(orm.em.fork(), systemClock, {
-      adminEmail: values["admin-email"],
-      projectName: values.project,
-      loginRedirectUrl: values["redirect-url"],
-    });
-    if (values.json) {
-      console.log(JSON.stringify(result));
-    } else {
-      console.log(`Bootstrapped ${config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl : redactUrl(config.databaseUrl)}. These secrets are shown only once:\n`);
-      console.log(`  ADMIN member id:   ${result.adminMemberId}`);
-      console.log(`  ADMIN API key:     ${result.adminApiKey}   (Authorization: Bearer <key>)`);
-      console.log(`  project id:        ${result.projectId}`);
-      console.log(`  project secret:    ${result.projectSecret}   (Authorization: Basic base64(<projectId>:<secret>))`);
-      console.log(`  public token:      ${result.publicToken}   (X-Public-Token)`);
-    }
-    return 0;
-  } catch (error) {
-    if (error instanceof BootstrapRefused) {
-      console.error(error.message);
+
+  // The file first: a run that could not keep the secrets must not create them.
+  let outFile: CredentialsFile | undefined;
+  if (values.out !== undefined) {
+    try {
+      outFile = await CredentialsFile.create(values.out);
+    } catch (error) {
+      console.error(error instanceof CredentialsFileRefused ? error.message : `Cannot create ${values.out}: ${error}`);
       return 1;
     }
-    console.error(`Bootstrap failed: ${error instanceof Error ? error.message : error}`);
+  }
+
+  let result: BootstrapResult;
+  try {
+    const orm = await createOrm({ databaseUrl: config.databaseUrl });
+    try {
+      result = await bootstrap(orm.em.fork(), systemClock, {
+        adminEmail: values["admin-email"],
+        projectName: values.project,
+        loginRedirectUrl: values["redirect-url"],
+      });
+    } finally {
+      await orm.close(true);
+    }
+  } catch (error) {
+    await outFile?.discard();
+    console.error(error instanceof BootstrapRefused ? error.message : `Bootstrap failed: ${error instanceof Error ? error.message : error}`);
     return 1;
-  } finally {
-    await orm.close(true);
+  }
+
+  const where = withoutPassword(config.databaseUrl);
+  if (outFile) {
+    try {
+      await outFile.write(`${JSON.stringify(result)}\n`);
+    } catch (error) {
+      // The database is bootstrapped and these secrets exist nowhere else: printing them is the
+      // only way not to lose them (a rerun would refuse).
+      const removed = await outFile.discard();
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      console.error(
+        `Bootstrapped ${where}, but writing ${outFile.path} failed (${code})${removed ? "" : `; remove the partial ${outFile.path}`}. ` +
+          "The credentials are printed on stdout instead, as its last line: save them now, they are shown only once.",
+      );
+      console.log(JSON.stringify(result));
+      return 1;
+    }
+    console.log(`Bootstrapped ${where}. The credentials are in ${outFile.path} (mode 0600), and shown nowhere else: keep that file safe.`);
+    return 0;
+  }
+  if (values.json) {
+    console.log(JSON.stringify(result));
+  } else {
+    console.log(`Bootstrapped ${where}. These secrets are shown only once:\n`);
+    console.log(`  ADMIN member id:   ${result.adminMemberId}`);
+    console.log(`  ADMIN API key:     ${result.adminApiKey}   (Authorization: Bearer <key>)`);
+    console.log(`  project id:        ${result.projectId}`);
+    console.log(`  project secret:    ${result.projectSecret}   (Authorization: Basic base64(<projectId>:<secret>))`);
+    console.log(`  public token:      ${result.publicToken}   (X-Public-Token)`);
+  }
+  return 0;
+}
+
+/** DATABASE_URL as it may be shown: a PostgreSQL password masked. */
+function withoutPassword(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (!url.password) return databaseUrl;
+    url.password = "***";
+    return url.toString();
+  } catch {
+    return databaseUrl;
   }
 }
 

@@ -1,3 +1,4 @@
+import proxyaddr from "proxy-addr";
 import { parseDatabaseUrl } from "./db/database-url.js";
 import { SettingError } from "./errors/setting-error.js";
 
@@ -40,7 +41,14 @@ export interface Config {
   failureBurst: number;
   /** How fast that allowance comes back, per second. */
   failureRefillPerSecond: number;
+  /** Extra browser origins allowed to call /graphql with the public token (CORS_ORIGINS), besides the projects' login redirect URLs. */
+  corsOrigins: string[];
+  /** Which peers' X-Forwarded-For to believe (TRUST_PROXY): a number of proxies in front, or their addresses/CIDRs. */
+  trustProxy: TrustProxySetting;
 }
+
+/** TRUST_PROXY as Express's `trust proxy` reads it: a hop count (0: none), or addresses, CIDRs and proxy-addr's names. */
+export type TrustProxySetting = { hops: number } | { addresses: string[] };
 
 /**
  * Reads and validates every setting. A variable set to the empty string counts as unset (its
@@ -73,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: settings.oneOf("LOG_LEVEL", logLevels, "info"),
     failureBurst: settings.integer("RATE_LIMIT_FAILURE_BURST", 100, 1, 1_000_000),
     failureRefillPerSecond: settings.integer("RATE_LIMIT_FAILURE_REFILL_PER_SECOND", 1, 1, 1_000_000),
+    corsOrigins: parseCorsOrigins(settings.text("CORS_ORIGINS")),
+    trustProxy: parseTrustProxy(settings.text("TRUST_PROXY")),
   };
 }
 
@@ -136,4 +146,42 @@ class Settings {
     }
     return raw.replace(/\/+$/, "");
   }
+}
+
+function parseCorsOrigins(raw: string | undefined): string[] {
+  const entries = (raw ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  entries.forEach((entry, index) => {
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+    } catch {
+      // not a URL: reported below
+    }
+    // The exact form a browser sends in Origin: scheme, host and port, no path, nothing else.
+    if (origin !== entry) {
+      throw new SettingError("CORS_ORIGINS", `must be a comma-separated list of origins such as https://app.example.com (http or https, no path, no trailing slash); entry ${index + 1} is not one`);
+    }
+  });
+  return [...new Set(entries)];
+}
+
+function parseTrustProxy(raw: string | undefined): TrustProxySetting {
+  const value = (raw ?? "").trim();
+  if (value === "" || value === "false") return { hops: 0 };
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new SettingError("TRUST_PROXY", "as a number of proxies must be from 0 to 100");
+    return { hops };
+  }
+  if (value === "true") {
+    throw new SettingError("TRUST_PROXY", "must not be true, which would believe any client's X-Forwarded-For: give the number of proxies in front of the server (e.g. 1) or their addresses");
+  }
+  const addresses = value.split(",").map((entry) => entry.trim());
+  try {
+    proxyaddr.compile(addresses);
+  } catch {
+    throw new SettingError("TRUST_PROXY", 'must be "loopback", "linklocal", "uniquelocal", a comma-separated list of IP addresses or CIDR ranges, or a number of proxies');
+  }
+  return { addresses };
 }

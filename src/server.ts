@@ -2,7 +2,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { MikroORM } from "@mikro-orm/core";
-import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,13 +13,21 @@ import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
 import { sqlDatabaseOf } from "./db/sql.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
+import { AppError } from "./errors/app-error.js";
+import { ErrorCode } from "./errors/codes.js";
 import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
 import { SettingError } from "./errors/setting-error.js";
-import { containsUnstorableText, unstorableTextMessage } from "./graphql/storable-text.js";
+import { refuseSubscriptionsOverHttp } from "./graphql/http-subscription-refusal.js";
+import { requestInputRefusal } from "./graphql/storable-text.js";
 import { createSharedSubscribe } from "./graphql/shared-subscription-execution.js";
-import { createOperationValidator, extraValidationRules } from "./graphql/validate-operation.js";
-import { BodyTooLargeError, readBody } from "./http/read-body.js";
+import { limitedParseOptions } from "./graphql/query-limits.js";
+import { createOperationPreparer, extraValidationRules } from "./graphql/validate-operation.js";
+import { AllowedOrigins } from "./http/allowed-origins.js";
+import { createClientAddressOf } from "./http/client-address.js";
+import { CorsGate, crossOriginCredentialMessage } from "./http/cors.js";
+import { BodyNotUtf8Error, BodyTooLargeError, readBody } from "./http/read-body.js";
+import { notUtf8Message, percentDecodesToUtf8 } from "./http/utf8-text.js";
 import { startHeartbeat } from "./http/ws-heartbeat.js";
 import { refuseServerOnlyMessages } from "./http/ws-message-guard.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
@@ -83,9 +91,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
+    // Nothing sends automatic persisted queries: Apollo then answers any such extension with
+    // PERSISTED_QUERY_NOT_SUPPORTED, instead of its untyped errors for a bad hash or version.
+    persistedQueries: false,
     introspection: !config.production,
     hideSchemaDetailsFromClientErrors: true,
     validationRules: extraValidationRules,
+    parseOptions: limitedParseOptions,
     includeStacktraceInErrorResponses: false,
     // main.ts drains on SIGTERM/SIGINT and stops Apollo last; Apollo's own handler would stop it
     // first and fail requests still in flight.
@@ -93,13 +105,30 @@ export async function startApp(options: AppOptions): Promise<App> {
     // No cache-control hints are used: skip the per-field hook they cost.
     plugins: [ApolloServerPluginCacheControlDisabled(), config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
   });
+  apollo.addPlugin(refuseSubscriptionsOverHttp);
   await apollo.start();
+
+  // SPEC §7: the client's address behind TRUST_PROXY, and CORS for the allowed browser origins.
+  const clientAddressOf = createClientAddressOf(config.trustProxy);
+  const allowedOrigins = new AllowedOrigins({
+    configured: config.corsOrigins,
+    loadProjectUrls: () => services.projects.loginRedirectUrls(sqlDatabaseOf(orm.em).sql),
+    clock,
+    log: (message, error) => console.error(`[masquerade] ${message}:`, loggableError(error)),
+  });
+  await allowedOrigins.load();
+  services.projects.onCreated((project) => allowedOrigins.add(project.loginRedirectUrl));
+  const cors = new CorsGate(allowedOrigins, () => publicUrl);
 
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | null = null;
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (!percentDecodesToUtf8(url.search)) {
+      jsonResponse(res, 400, errorBody(notUtf8Message, "BAD_USER_INPUT"));
+      return;
+    }
     let body: unknown;
     if (req.method === "POST") {
       const text = await readBody(req, config.maxBodyBytes);
@@ -115,8 +144,9 @@ export async function startApp(options: AppOptions): Promise<App> {
         body = text;
       }
     }
-    if (containsUnstorableText(body) || containsUnstorableText(searchParamsInput(url))) {
-      jsonResponse(res, 400, errorBody(unstorableTextMessage, "BAD_USER_INPUT"));
+    const refusal = requestInputRefusal(body) ?? requestInputRefusal(searchParamsInput(url));
+    if (refusal) {
+      jsonResponse(res, 400, errorBody(refusal, "BAD_USER_INPUT"));
       return;
     }
     const headers = new HeaderMap();
@@ -129,7 +159,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       context: () =>
         createRequestContext(orm, services, {
           credentials: { authorization: req.headers.authorization, publicToken: headerValue(req.headers["x-public-token"]) },
-          ipAddress: req.socket.remoteAddress ?? null,
+          ipAddress: clientAddressOf(req),
           userAgent: headerValue(req.headers["user-agent"]),
         }),
     });
@@ -151,17 +181,23 @@ export async function startApp(options: AppOptions): Promise<App> {
       inFlight--;
       if (draining && inFlight === 0) drained?.();
     });
-    const url = new URL(req.url ?? "/", "http://localhost");
+    // Responses carry tokens, session tokens and JWTs: no cache or proxy may keep one. (The JWKS
+    // overrides this with its own.)
+    res.setHeader("cache-control", "no-store");
     if (draining) res.setHeader("connection", "close");
     void (async () => {
       try {
-        if (url.pathname === "/healthz") {
+        const url = requestUrl(req);
+        if (!url) {
+          jsonResponse(res, 400, errorBody("The request target is not a valid URL.", "BAD_REQUEST"));
+        } else if (url.pathname === "/healthz") {
           // 503 while draining, so that a load balancer stops sending new work here.
           jsonResponse(res, draining ? 503 : 200, { status: draining ? "draining" : "ok" });
         } else if (url.pathname === "/.well-known/jwks.json") {
           services.signingKeys.refreshIfStale();
           jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" });
         } else if (url.pathname === "/graphql") {
+          if (await cors.handle(req, res)) return;
           services.signingKeys.refreshIfStale();
           await handleGraphQL(req, res, url);
         } else {
@@ -172,11 +208,17 @@ export async function startApp(options: AppOptions): Promise<App> {
           jsonResponse(res, 413, errorBody(error.message, "PAYLOAD_TOO_LARGE"), { connection: "close" });
           return;
         }
+        if (error instanceof BodyNotUtf8Error) {
+          jsonResponse(res, 400, errorBody(error.message, "BAD_USER_INPUT"));
+          return;
+        }
+        // A client that hung up mid-body is gone: nothing failed here, and there is no one to answer.
+        if (res.destroyed && (error as NodeJS.ErrnoException).code === "ECONNRESET") return;
         console.error("[masquerade] request failed:", loggableError(error));
         if (!res.headersSent) jsonResponse(res, 500, errorBody("Internal server error.", "INTERNAL_SERVER_ERROR"));
         else res.end();
       }
-    })();
+    })().catch(() => res.destroy());
   });
 
   // Listening before the WebSocket server is attached: attached, it re-emits a listen error
@@ -187,24 +229,27 @@ export async function startApp(options: AppOptions): Promise<App> {
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const stopHeartbeat = startHeartbeat(wsServer, config.wsPingIntervalMs);
   refuseServerOnlyMessages(wsServer);
+  const prepareOperation = createOperationPreparer(schema, { introspection: !config.production });
   const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema,
-      validate: createOperationValidator({ introspection: !config.production }),
       subscribe: createSharedSubscribe(),
-      onSubscribe: (_ctx, _id, payload) => {
-        if (containsUnstorableText(payload.variables) || containsUnstorableText(payload.operationName)) {
-          return [new GraphQLError(unstorableTextMessage, { extensions: { code: "BAD_USER_INPUT" } })];
+      // Browsers apply no CORS to WebSockets: a page of an origin CORS would refuse is refused here (4403).
+      onConnect: (ctx) => cors.admitsWebSocket(ctx.extra.request),
+      onSubscribe: (ctx, _id, payload) => {
+        // Browsers send Origin on the upgrade: a page of another origin gets the public token only.
+        if (cors.isForeign(ctx.extra.request) && credentialsFromConnectionParams(ctx.connectionParams).authorization?.trim()) {
+          return [new AppError(ErrorCode.UNAUTHENTICATED, crossOriginCredentialMessage)];
         }
-        // graphql-ws would let a syntax error escape and close the whole socket (4500): answer it as
-        // HTTP does, for this operation alone.
-        const syntaxError = syntaxErrorOf(payload.query);
-        return syntaxError ? [new GraphQLError(syntaxError.message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })] : undefined;
+        const refusal = requestInputRefusal([payload.variables, payload.extensions, payload.operationName]);
+        if (refusal) return [new GraphQLError(refusal, { extensions: { code: "BAD_USER_INPUT" } })];
+        // Parsed (token limit) and validated (query limits) here, never by graphql-ws itself.
+        return prepareOperation(payload);
       },
       context: (ctx) =>
         createRequestContext(orm, services, {
           credentials: credentialsFromConnectionParams(ctx.connectionParams),
-          ipAddress: ctx.extra.request.socket.remoteAddress ?? null,
+          ipAddress: clientAddressOf(ctx.extra.request),
           userAgent: headerValue(ctx.extra.request.headers["user-agent"]),
         }) as unknown as Record<string, unknown>,
       onNext: (_ctx, _id, _payload, _args, result) => {
@@ -271,27 +316,26 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** The syntax error of a WebSocket operation's query, or null when it parses. */
-function syntaxErrorOf(query: unknown): GraphQLError | null {
-  if (typeof query !== "string") return null;
+/** The request's target as a URL, or null when Node's URL parser rejects it (`//:99999`, `//%`). */
+function requestUrl(req: IncomingMessage): URL | null {
   try {
-    parse(query);
+    return new URL(req.url ?? "/", "http://localhost");
+  } catch {
     return null;
-  } catch (error) {
-    if (error instanceof GraphQLError) return error;
-    throw error;
   }
 }
 
-/** What a request carries in its URL: every search parameter, and `variables` (a GET's) parsed. */
+/** What a request carries in its URL: every search parameter, and a GET's `variables` and `extensions` parsed. */
 function searchParamsInput(url: URL): unknown[] {
-  const text = url.searchParams.get("variables");
-  if (text === null) return [...url.searchParams.values()];
-  try {
-    return [JSON.parse(text), ...url.searchParams.values()];
-  } catch {
-    return [...url.searchParams.values()];
-  }
+  const parsed = ["variables", "extensions"].map((name) => {
+    const text = url.searchParams.get(name);
+    try {
+      return text === null ? null : (JSON.parse(text) as unknown);
+    } catch {
+      return null;
+    }
+  });
+  return [...parsed, ...url.searchParams.values()];
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

@@ -13,6 +13,14 @@ export interface PresentedCredentials {
 const maxCredentialLength = 512;
 
 /**
+ * Every key, secret, token and project id Masquerade issues is printable ASCII (URL-safe). Anything
+ * else (a NUL, a control character, non-ASCII, what was invalid UTF-8) is refused before any
+ * statement runs: PostgreSQL refuses a NUL with an error instead of finding nothing.
+ */
+const credentialText = /^[\x21-\x7e]+$/;
+const base64Text = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
  * Turns a presented credential into an actor. A credential that is present but wrong yields
  * `invalid` (never a thrown error), so that the authChecker answers UNAUTHENTICATED in-band.
  */
@@ -21,13 +29,13 @@ export async function resolveActor(db: SqlDatabase, credentials: PresentedCreden
   if (authorization) {
     if (authorization.length > maxCredentialLength) return { kind: "invalid" };
     const [scheme, value] = splitScheme(authorization);
-    if (scheme === "bearer" && value) return resolveMember(db, value);
+    if (scheme === "bearer" && credentialText.test(value)) return resolveMember(db, value);
     if (scheme === "basic" && value) return resolveBackend(db, value);
     return { kind: "invalid" };
   }
   const publicToken = credentials.publicToken?.trim();
   if (publicToken) {
-    if (publicToken.length > maxCredentialLength) return { kind: "invalid" };
+    if (publicToken.length > maxCredentialLength || !credentialText.test(publicToken)) return { kind: "invalid" };
     const project = await findOne(db, Project, "select * from projects where public_token_hash = ?", hashSecret(publicToken));
     return project ? { kind: "frontend", project } : { kind: "invalid" };
   }
@@ -48,12 +56,10 @@ async function resolveMember(db: SqlDatabase, apiKey: string): Promise<Actor> {
 }
 
 async function resolveBackend(db: SqlDatabase, encoded: string): Promise<Actor> {
-  let decoded: string;
-  try {
-    decoded = Buffer.from(encoded, "base64").toString("utf8");
-  } catch {
-    return { kind: "invalid" };
-  }
+  // Buffer.from skips what is not base64 and decodes bytes leniently: check both first.
+  if (!base64Text.test(encoded)) return { kind: "invalid" };
+  const decoded = Buffer.from(encoded, "base64").toString("latin1");
+  if (!credentialText.test(decoded)) return { kind: "invalid" };
   const colon = decoded.indexOf(":");
   if (colon <= 0) return { kind: "invalid" };
   const projectId = decoded.slice(0, colon);

@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { AppError } from "./app-error.js";
 import { ErrorCode } from "./codes.js";
+import { variableErrorWithoutValue } from "./variable-error-message.js";
 
 type Logger = (message: string, error: unknown) => void;
 
@@ -27,12 +28,35 @@ export function withoutSuggestion(message: string): string {
 }
 
 /**
- * graphql-js echoes a rejected variable's value in its message ("Variable "$t" got invalid value
- * ..."): never a token or credential, even back to its own sender (messages end up in logs).
+ * Never a token or credential in a message, even back to its own sender (messages end up in logs).
+ * A variable's value is left out altogether; anything token-shaped left is redacted as a second
+ * line of defence (app errors included: their messages should not repeat input in the first place).
  */
-function redact(message: string): string {
-  const plain = withoutSuggestion(message);
+function redact(message: string, cause?: unknown): string {
+  const plain = variableErrorWithoutValue(message, cause) ?? withoutSuggestion(message);
   return plain.includes("mq_") || plain.includes("eyJ") ? plain.replace(secretShaped, "[redacted]") : plain;
+}
+
+/** The error graphql-js adds after its 50th refused value of a request's variables (no code of its own). */
+const tooManyVariableErrors = "Too many errors processing variables";
+
+/**
+ * The cause graphql-js keeps of a refused variable: on WebSocket, the error's own; over HTTP, Apollo
+ * wraps the error (UserInputError) and keeps graphql-js's cause as its own.
+ */
+function causeOf(error: unknown): unknown {
+  return error instanceof GraphQLError ? error.originalError : undefined;
+}
+
+/** What a document nested too deeply for graphql-js's (recursive) parser gets instead of "Maximum call stack size exceeded". */
+export const tooDeepToParseMessage = "Syntax Error: the operation is nested too deeply to parse.";
+
+/** Whether a RangeError is among an error's causes (Apollo wraps a parser's twice). */
+function overflowedTheStack(error: unknown): boolean {
+  for (let cause = error, hops = 0; cause instanceof Error && hops < 4; cause = (cause as GraphQLError).originalError, hops++) {
+    if (cause instanceof RangeError) return true;
+  }
+  return false;
 }
 
 /** Apollo's own wording names the framework and how to reconfigure it; clients need less. */
@@ -48,16 +72,19 @@ export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof AppError) {
-      return { message: original.message, path: formatted.path, locations: formatted.locations, extensions: { ...original.extensions } };
+      return { message: redact(original.message), path: formatted.path, locations: formatted.locations, extensions: { ...original.extensions } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && requestErrorCodes.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
-      return { message: plainIntrospectionRefusal(redact(formatted.message)), locations: formatted.locations, path: formatted.path, extensions: { code } };
+      const message = code === "GRAPHQL_PARSE_FAILED" && overflowedTheStack(original) ? tooDeepToParseMessage : formatted.message;
+      return { message: plainIntrospectionRefusal(redact(message, causeOf(original))), locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     // graphql-js's own refusals without a code: a variable that does not coerce (which carries its
     // cause, and no path: it is raised before any field runs), or an error with no underlying exception.
-    if (original instanceof GraphQLError && code === undefined && (!original.originalError || original.path === undefined)) {
-      return { message: redact(formatted.message), locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    // Its "Too many errors" after 50 refused values comes over HTTP with Apollo's default code.
+    const refusedVariables = original instanceof GraphQLError && original.path === undefined && original.message.startsWith(tooManyVariableErrors);
+    if (refusedVariables || (original instanceof GraphQLError && code === undefined && (!original.originalError || original.path === undefined))) {
+      return { message: redact(formatted.message, causeOf(original)), locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     log("unexpected error", original);
     return { message: "Internal server error.", path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -1,30 +1,23 @@
 import {
   GraphQLError,
   NoSchemaIntrospectionCustomRule,
+  parse,
   specifiedRules,
   validate,
   type DocumentNode,
+  type ExecutionArgs,
   type GraphQLSchema,
   type ValidationRule,
 } from "graphql";
 import { withoutSuggestion } from "../errors/format-error.js";
-import { depthLimit } from "./depth-limit.js";
+import { limitedParseOptions, queryLimitRules } from "./query-limits.js";
 import { storableStringLiterals } from "./storable-text.js";
 
-/** Deep enough for every real query of the schema, shallow enough to stop abusive nesting. */
-export const maxOperationDepth = 12;
-
-/**
- * For `__schema` / `__type` (served only outside production): graphql-js's own
- * getIntrospectionQuery, which codegen and IDEs send, nests 15 levels.
- */
-export const maxIntrospectionDepth = 16;
-
 /** The extra validation rules every transport applies (Apollo on HTTP, graphql-ws on WebSocket). */
-export const extraValidationRules: ValidationRule[] = [depthLimit(maxOperationDepth, { introspection: maxIntrospectionDepth }), storableStringLiterals];
+export const extraValidationRules: ValidationRule[] = [...queryLimitRules, storableStringLiterals];
 
 /**
- * graphql-js validation for the WebSocket transport, with the same rules as HTTP (the depth limit;
+ * graphql-js validation for the WebSocket transport, with the same rules as HTTP (the query limits;
  * no introspection in production) and without "Did you mean …" suggestions, which would reveal the
  * schema even with introspection off.
  */
@@ -42,4 +35,32 @@ export function createOperationValidator(options: { introspection: boolean }) {
           extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
         }),
     );
+}
+
+/** What a graphql-ws `subscribe` message carries. */
+export interface OperationPayload {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * Parses (with the token limit) and validates a WebSocket operation, as Apollo does on HTTP: its
+ * execution arguments, or the errors to answer for this operation alone. graphql-ws would let an
+ * error thrown by its own parse close the whole socket (4500, with the internal message as reason).
+ */
+export function createOperationPreparer(schema: GraphQLSchema, options: { introspection: boolean }) {
+  const validateOperation = createOperationValidator(options);
+  return (payload: OperationPayload): ExecutionArgs | GraphQLError[] => {
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, limitedParseOptions);
+    } catch (error) {
+      const message = error instanceof GraphQLError ? error.message : "The document could not be parsed.";
+      return [new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+    }
+    const errors = validateOperation(schema, document);
+    if (errors.length > 0) return [...errors];
+    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  };
 }

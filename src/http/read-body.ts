@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { decodeUtf8, notUtf8Message } from "./utf8-text.js";
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -6,7 +7,13 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a request body, refusing (without buffering the rest) once it passes `limit` bytes. */
+export class BodyNotUtf8Error extends Error {
+  constructor() {
+    super(notUtf8Message);
+  }
+}
+
+/** Reads a request body as UTF-8 text: refuses other bytes, and (without buffering the rest) a body past `limit` bytes. */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
@@ -23,7 +30,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => {
+      const text = decodeUtf8(Buffer.concat(chunks));
+      if (text === null) reject(new BodyNotUtf8Error());
+      else resolve(text);
+    });
     req.on("error", reject);
   });
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
 
 /**
@@ -8,6 +9,8 @@ import { connect } from "node:net";
 export interface BackendProbe {
   postgres: { url: string; reachable: boolean; error?: string };
   redis: { url: string; reachable: boolean; error?: string };
+  /** The browser tests drive this Chromium; without it they are skipped, or fail under CI. */
+  chromium: { path: string; available: boolean };
   ci: boolean;
 }
 
@@ -19,6 +22,11 @@ export function testPostgresUrl(env: NodeJS.ProcessEnv = process.env): string {
 
 export function testRedisUrl(env: NodeJS.ProcessEnv = process.env): string {
   return env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+}
+
+/** Debian's `chromium` package, unless CHROMIUM_PATH names another build. */
+export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CHROMIUM_PATH || "/usr/bin/chromium";
 }
 
 export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -53,7 +61,8 @@ export async function probeBackends(env: NodeJS.ProcessEnv = process.env): Promi
   const postgresUrl = testPostgresUrl(env);
   const redisUrl = testRedisUrl(env);
   const [postgres, redis] = await Promise.all([reachable(postgresUrl, 5432), reachable(redisUrl, 6379)]);
-  return { postgres: { url: redact(postgresUrl), ...postgres }, redis: { url: redact(redisUrl), ...redis }, ci: isCi(env) };
+  const chromium = { path: chromiumPath(env), available: existsSync(chromiumPath(env)) };
+  return { postgres: { url: redact(postgresUrl), ...postgres }, redis: { url: redact(redisUrl), ...redis }, chromium, ci: isCi(env) };
 }
 
 /** What the run covers, in words; the same text opens and closes the run. */
@@ -71,11 +80,17 @@ export function describeCoverage(probe: BackendProbe): string[] {
     const missing = [!probe.postgres.reachable && "PostgreSQL", !probe.redis.reachable && `Redis (${probe.redis.error})`].filter(Boolean);
     lines.push(`  multi-instance test: NOT RUN — needs ${missing.join(" and ")}`);
   }
+  if (probe.chromium.available) {
+    lines.push(`  browser tests: real headless Chromium (${probe.chromium.path}) — RUN`);
+  } else {
+    const outcome = probe.ci ? "they FAIL, as CI is set" : "SKIPPED";
+    lines.push(`  browser tests: NOT RUN — no Chromium at ${probe.chromium.path}; ${outcome}`);
+  }
   return lines;
 }
 
 export function isPartial(probe: BackendProbe): boolean {
-  return !probe.postgres.reachable || !probe.redis.reachable;
+  return !probe.postgres.reachable || !probe.redis.reachable || !probe.chromium.available;
 }
 
 function banner(probe: BackendProbe, when: "start" | "end"): string {
@@ -83,11 +98,15 @@ function banner(probe: BackendProbe, when: "start" | "end"): string {
   const rule = partial ? "!".repeat(78) : "=".repeat(78);
   const title = partial
     ? when === "start"
-      ? "PARTIAL RUN: some backends are unreachable, so part of the suite will NOT run"
+      ? "PARTIAL RUN: some backends are unreachable or Chromium is missing, so part of the suite will NOT run"
       : "PARTIAL RUN: the results above do NOT cover every backend"
-    : "Test backends: SQLite, PostgreSQL and Redis";
+    : "Test backends: SQLite, PostgreSQL and Redis; browser tests in Chromium";
   const hint = partial
-    ? ["  Start PostgreSQL (TEST_POSTGRES_URL) and Redis (TEST_REDIS_URL) to run everything;", "  with CI=true an unreachable backend fails the run instead."]
+    ? [
+        "  Start PostgreSQL (TEST_POSTGRES_URL) and Redis (TEST_REDIS_URL) and install Chromium",
+        "  (apt-get install chromium, or CHROMIUM_PATH) to run everything;",
+        "  with CI=true a missing backend or browser fails the run instead.",
+      ]
     : [];
   return ["", rule, `  ${title}`, ...describeCoverage(probe), ...hint, rule, ""].join("\n");
 }

@@ -17,7 +17,20 @@ export interface NewProject {
 export const defaultLoginRedirectUrl = "http://localhost:3000/authenticate";
 
 export class ProjectService {
+  private readonly createdListeners: Array<(project: Project) => void> = [];
+
   constructor(private readonly clock: Clock) {}
+
+  /** Calls `listener` with each project this instance creates (the CORS origins learn of it at once). */
+  onCreated(listener: (project: Project) => void): void {
+    this.createdListeners.push(listener);
+  }
+
+  /** Every project's login redirect URL: the pages whose origins may call /graphql (SPEC §7). */
+  async loginRedirectUrls(sql: Sql): Promise<string[]> {
+    const rows = await sql.all<{ login_redirect_url: string }>("select distinct login_redirect_url from projects");
+    return rows.map((row) => row.login_redirect_url);
+  }
 
   /** Creates a project with a fresh backend secret and public token; both are returned once. */
   async create(em: EntityManager, input: { name: string; loginRedirectUrl: string }): Promise<NewProject> {
@@ -30,6 +43,7 @@ export class ProjectService {
     project.publicTokenHash = hashSecret(publicToken);
     project.createdAt = this.clock.now();
     await em.insert(project);
+    for (const listener of this.createdListeners) listener(project);
     return { project, secret, publicToken };
   }
 

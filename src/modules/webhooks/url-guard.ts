@@ -104,9 +104,9 @@ export function literalHostRefusal(hostname: string): string | null {
 export function validateWebhookUrl(value: string | null | undefined, allowPrivate: boolean): string {
   const url = httpUrl(value, "url");
   if (!allowPrivate) {
-    const refusal = literalHostRefusal(url.hostname);
-    if (refusal) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `"url" must not point to a private network: ${refusal}.`);
+    // The host is not repeated back: the message says what is wrong, not what was sent.
+    if (literalHostRefusal(url.hostname)) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `"url" must not point to a loopback, private, link-local or reserved address.`);
     }
   }
   return url.toString();

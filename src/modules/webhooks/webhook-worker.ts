@@ -4,6 +4,7 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
 import type { DatabaseKind } from "../../db/orm.js";
 import { inTransaction } from "../../db/transaction.js";
+import { claimDueDeliveries } from "./webhook-claim.js";
 import { WebhookAttempt } from "./webhook-attempt.entity.js";
 import { WebhookDeliveryStatus } from "./webhook-delivery-status.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
@@ -11,8 +12,12 @@ import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 import { postWebhook, type WebhookPostOutcome } from "./webhook-http.js";
 import { webhookSignatureHeader } from "./webhook-signature.js";
 
-/** Deliveries claimed (and sent concurrently) per round. */
-const batchSize = 20;
+/** Sends in flight at once in one instance: a pool refilled as each send finishes. */
+const maxInFlight = 64;
+/** Sends to one endpoint in flight at once, across all instances: a slow receiver holds no more. */
+const maxInFlightPerEndpoint = 4;
+/** Sends for one project in flight at once, across all instances: its many endpoints cannot fill the pool. */
+const maxInFlightPerProject = 16;
 /** A claim outlives the send's timeout by this much, so a crashed worker's claims expire soon. */
 const claimMarginMs = 60_000;
 /** Retry delays are jittered by up to this fraction either way, so retries of one outage spread out. */
@@ -32,16 +37,22 @@ export function retryDelayMs(failedAttempts: number, baseMs: number, maxDelayMs:
 }
 
 /**
- * Sends queued deliveries. Deliveries are claimed with one conditional UPDATE (on PostgreSQL via
+ * Sends queued deliveries. Sends never wait on each other: the worker keeps up to `maxInFlight`
+ * sends going and claims more whenever one finishes, it is woken (right after an audited commit)
+ * or it polls (so deliveries left by a restart, a retry or a crash resume on their own). Claims
+ * are fair (see `claimDueDeliveries`): at most `maxInFlightPerEndpoint` sends per endpoint and
+ * `maxInFlightPerProject` per project, round-robin, so a receiver that never answers costs its own
+ * endpoint the timeout and nobody else anything. Claims are conditional updates (on PostgreSQL via
  * `FOR UPDATE SKIP LOCKED`), so any number of instances can run workers on one database without
- * sending a delivery twice at the same time. Woken right after an audited commit, and polling
- * periodically so deliveries left by a restart, a retry or a crash resume on their own.
+ * sending a delivery twice at the same time.
  */
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** The claim loop, while it runs; one at a time per instance. */
+  private claiming: Promise<void> | null = null;
   private wanted = false;
   private stopped = true;
+  private readonly sends = new Set<Promise<void>>();
   private readonly shutdown = new AbortController();
 
   constructor(
@@ -50,8 +61,8 @@ export class WebhookWorker {
     private readonly config: Config,
     private readonly databaseKind: DatabaseKind,
   ) {
-    // Each delivery of a batch in flight listens for shutdown: a full batch is not a leak.
-    setMaxListeners(batchSize * 2, this.shutdown.signal);
+    // Each send in flight listens for shutdown: a full pool is not a leak.
+    setMaxListeners(maxInFlight * 2, this.shutdown.signal);
   }
 
   start(): void {
@@ -62,99 +73,89 @@ export class WebhookWorker {
     this.wake();
   }
 
-  /** Asks for a round soon; rounds never overlap within one instance. */
+  /** Asks for a claim soon (to fill free slots of the pool); claims never overlap within one instance. */
   wake(): void {
     if (this.stopped) return;
     this.wanted = true;
-    this.running ??= this.loop().finally(() => {
-      this.running = null;
+    this.claiming ??= this.fill().finally(() => {
+      this.claiming = null;
       if (this.wanted && !this.stopped) this.wake();
     });
   }
 
   /**
    * Stops polling, cuts in-flight sends short (their claims are released, so the next worker
-   * sends them again at once) and waits for the current round to finish writing.
+   * sends them again at once) and waits for every send to finish writing.
    */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.shutdown.abort();
-    await this.running;
+    await this.claiming;
+    await Promise.all(this.sends);
   }
 
-  /** Runs rounds until there is nothing due (also used by tests to step the worker). */
+  /**
+   * Claims what is due now (within the limits and the pool's free slots) and waits for those sends
+   * to be recorded; returns how many it claimed. For tests that step a worker that was not started.
+   */
   async runOnce(): Promise<number> {
-    const em = this.orm.em.fork();
-    const claimed = await this.claim(em);
-    await Promise.all(claimed.map((delivery) => this.deliver(em, delivery)));
-    return claimed.length;
+    const launched = await this.claimAndLaunch(maxInFlight - this.sends.size);
+    await Promise.all(launched);
+    return launched.length;
   }
 
-  private async loop(): Promise<void> {
+  private async fill(): Promise<void> {
     while (this.wanted && !this.stopped) {
       this.wanted = false;
+      const free = maxInFlight - this.sends.size;
+      if (free <= 0) return; // the next send to finish wakes the worker
       try {
-        // A full batch suggests more is due: go again without waiting for the next poll.
-        if ((await this.runOnce()) === batchSize) this.wanted = true;
+        // Every free slot taken suggests more is due: claim again without waiting for a wake.
+        if ((await this.claimAndLaunch(free)).length === free) this.wanted = true;
       } catch (error) {
-        if (!this.stopped) console.error("[masquerade] webhook worker round failed:", error instanceof Error ? error.message : error);
+        if (!this.stopped) console.error("[masquerade] webhook worker claim failed:", error instanceof Error ? error.message : error);
       }
     }
   }
 
-  /** Claims up to a batch of due deliveries of enabled endpoints; a claim no other worker can take. */
-  private async claim(em: EntityManager): Promise<WebhookDelivery[]> {
+  /** Claims up to `count` deliveries and starts sending each; returns the sends. */
+  private async claimAndLaunch(count: number): Promise<Array<Promise<void>>> {
+    const em = this.orm.em.fork();
     const now = this.clock.now();
     const claimedUntil = new Date(now.getTime() + this.config.webhookTimeoutMs + claimMarginMs);
-    const connection = em.getConnection();
-    let ids: string[];
-    if (this.databaseKind === "postgresql") {
-      const rows: Array<{ id: string }> = await connection.execute(
-        `with due as (
-           select d.id from webhook_deliveries d
-           join webhook_endpoints e on e.id = d.endpoint_id and e.enabled = true
-           where d.status = 'PENDING' and d.next_attempt_at <= ? and (d.claimed_until is null or d.claimed_until < ?)
-           order by d.next_attempt_at
-           limit ?
-           for update of d skip locked
-         )
-         update webhook_deliveries w set claimed_until = ? from due where w.id = due.id returning w.id`,
-        [now, now, batchSize, claimedUntil],
-        "all",
-      );
-      ids = rows.map((row) => row.id);
-    } else {
-      const candidates: Array<{ id: string }> = await connection.execute(
-        `select d.id from webhook_deliveries d
-         join webhook_endpoints e on e.id = d.endpoint_id and e.enabled = 1
-         where d.status = 'PENDING' and d.next_attempt_at <= ? and (d.claimed_until is null or d.claimed_until < ?)
-         order by d.next_attempt_at
-         limit ?`,
-        [now.getTime(), now.getTime(), batchSize],
-        "all",
-      );
-      ids = [];
-      for (const { id } of candidates) {
-        // The affected-row count decides: another instance may have claimed it since the select.
-        const won = await em.nativeUpdate(
-          WebhookDelivery,
-          { id, status: WebhookDeliveryStatus.PENDING, $or: [{ claimedUntil: null }, { claimedUntil: { $lt: now } }] },
-          { claimedUntil },
-        );
-        if (won === 1) ids.push(id);
-      }
-    }
+    const ids = await claimDueDeliveries(em, this.databaseKind, now, claimedUntil, {
+      count,
+      perEndpoint: maxInFlightPerEndpoint,
+      perProject: maxInFlightPerProject,
+    });
     if (ids.length === 0) return [];
     // Unmanaged copies: nothing the worker reads is ever flushed back by a later transaction.
     const deliveries = await em.find(WebhookDelivery, { id: { $in: ids } }, { orderBy: { nextAttemptAt: "asc" }, disableIdentityMap: true });
-    for (const delivery of deliveries) delivery.claimedUntil = claimedUntil;
-    return deliveries;
+    return deliveries.map((delivery) => {
+      delivery.claimedUntil = claimedUntil;
+      const send: Promise<void> = this.deliver(this.orm.em.fork(), delivery)
+        .catch((error: unknown) => {
+          // The claim stays until it lapses; the delivery is then sent again.
+          if (!this.stopped) console.error("[masquerade] webhook delivery could not be recorded:", error instanceof Error ? error.message : error);
+        })
+        .finally(() => {
+          this.sends.delete(send);
+          this.wake();
+        });
+      this.sends.add(send);
+      return send;
+    });
   }
 
   private async deliver(em: EntityManager, delivery: WebhookDelivery): Promise<void> {
     const claim = delivery.claimedUntil!;
+    if (this.shutdown.signal.aborted) {
+      // Claimed while shutting down: hand it straight back.
+      await em.nativeUpdate(WebhookDelivery, { id: delivery.id, claimedUntil: claim }, { claimedUntil: null });
+      return;
+    }
     const endpoint = await em.findOne(WebhookEndpoint, { id: delivery.endpointId }, { disableIdentityMap: true });
     if (!endpoint) {
       // Deleted since it was queued (its deliveries go with it); nothing to send.
