@@ -31,7 +31,7 @@ describe("loadConfig", () => {
   });
 
   it("treats a variable set to the empty string as unset", () => {
-    const names = ["PORT", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "NODE_ENV", "MAX_BODY_BYTES", "AUDIT_LOG_FILE", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKER", "LOG_LEVEL", "WEBHOOK_TIMEOUT_MS"];
+    const names = ["PORT", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "NODE_ENV", "MAX_BODY_BYTES", "AUDIT_LOG_FILE", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKER", "LOG_LEVEL", "WEBHOOK_TIMEOUT_MS", "CORS_ORIGINS", "TRUST_PROXY"];
     expect(loadConfig(Object.fromEntries(names.map((name) => [name, ""])))).toEqual(loadConfig({}));
   });
 
@@ -94,6 +94,11 @@ describe("loadConfig", () => {
     ["WEBHOOK_WORKER", "0"],
     ["LOG_LEVEL", "loud"],
     ["LOG_LEVEL", "INFO"],
+    ["CORS_ORIGINS", "app.example.com"],
+    ["CORS_ORIGINS", "https://app.example.com/"],
+    ["TRUST_PROXY", "true"],
+    ["TRUST_PROXY", "101"],
+    ["TRUST_PROXY", "10.0.0.0/99"],
   ])("refuses %s=%s, naming the variable", (name, value) => {
     const error = refusal({ [name]: value });
     expect(error.variable).toBe(name);
@@ -110,6 +115,8 @@ describe("loadConfig", () => {
     ["DATABASE_URL", "mysql://app:s3cr3t@db"],
     ["REDIS_URL", "http://:s3cr3t@cache"],
     ["PUBLIC_URL", "https://app:s3cr3t@masquerade.example.com"],
+    ["CORS_ORIGINS", "https://app.example.com,s3cr3t"],
+    ["TRUST_PROXY", "s3cr3t"],
   ])("never repeats the value of %s (it may be a secret in the wrong place)", (name, value) => {
     expect(refusal({ [name]: value }).message).not.toContain("s3cr3t");
   });

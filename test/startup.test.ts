@@ -83,6 +83,8 @@ describe.concurrent("a setting the server cannot start with: one line naming it,
     ["PUBLIC_URL", "masquerade.example.com", /http:\/\/ or https:\/\//],
     ["REDIS_URL", "localhost:6379", /redis:\/\/ or rediss:\/\//],
     ["DATABASE_URL", "mysql://x", /"sqlite:<path>" or a "postgres:\/\/"/],
+    ["CORS_ORIGINS", "app.example.com", /comma-separated list of origins/],
+    ["TRUST_PROXY", "true", /must not be true/],
   ])("%s=%s", async (variable, value, rule) => {
     const line = expectOneLineNaming(await runServer({ [variable]: value }), variable);
     expect(line).toMatch(rule);
