@@ -158,7 +158,7 @@ function droppedPublishes(client: Redis, log: (message: string) => void, onBackA
  * connection is answered only after them.
  */
 function whenListeningAgain(client: Redis, fn: () => void): void {
-  let wasReady = false;
+  let wasReady = client.status === "ready";
   let lost = false;
   client.on("close", () => {
     if (wasReady) lost = true;
