@@ -104,8 +104,9 @@ beforeAll(async () => {
   world = await createWorld(t);
 }, 60_000);
 afterEach(async () => {
-  // Whatever a test did to Redis, the next one starts with it open.
-  if (redis) await (await redisAdmin()).config("SET", "requirepass", "");
+  // Whatever a test did to Redis, the next one starts with it running and open.
+  if (!redis) await startRedis();
+  await (await redisAdmin()).config("SET", "requirepass", "");
   vi.restoreAllMocks();
 });
 afterAll(async () => {
