@@ -435,10 +435,11 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
       start = (await untilLive(subscription, (reason) => issueToken(index === 0 ? b : a, reason), `order ${index}`)).id;
     }
     // Rounds of commits on both instances at once; each instance publishes when its own commit
-    // returns, so their messages used to arrive out of commit order (a few swaps in 500).
+    // returns, so their messages used to arrive out of commit order (a few swaps in 500; 1,200 here
+    // so that the old code failed every time).
     for (let round = 0; round < 6; round++) {
       const results = await Promise.all(
-        Array.from({ length: 100 }, (_, i) =>
+        Array.from({ length: 200 }, (_, i) =>
           gql(i % 2 ? b.url : a.url, setup.supportManager, createToken, { input: { projectId: setup.projectId, userId: setup.userId, reason: `order ${round}.${i}` } }),
         ),
       );
@@ -447,7 +448,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
     await issueToken(a, "end of the order test");
 
     const logged = await loggedEventsAfter(a.url, setup.admin, setup.projectId, start);
-    expect(logged).toHaveLength(601);
+    expect(logged).toHaveLength(1201);
     for (const [index, subscription] of subscriptions.entries()) {
       const received = await receivedUntil(subscription, "end of the order test", 30_000);
       // The subscriber on A still holds the warm-up events made for B's: compare from `start` on.
