@@ -37,6 +37,8 @@ export interface Config {
   /** Run the delivery worker in this instance (WEBHOOK_WORKER=false turns it off; deliveries are still queued). */
   webhookWorkerEnabled: boolean;
   logLevel: LogLevel;
+  /** How often each instance reloads the session-JWT signing keys (SIGNING_KEY_REFRESH_MS, default and maximum 60 s). */
+  signingKeyRefreshMs: number;
   /** Failed credentials or token guesses one client may make in a burst before RATE_LIMITED. */
   failureBurst: number;
   /** How fast that allowance comes back, per second. */
@@ -79,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecretOverlapSeconds: settings.integer("WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400, 0, 30 * 86_400),
     webhookWorkerEnabled: settings.boolean("WEBHOOK_WORKER", true),
     logLevel: settings.oneOf("LOG_LEVEL", logLevels, "info"),
+    // At most 60 s: a rotated-in key signs 70 s after the rotation, and every instance must publish it by then.
+    signingKeyRefreshMs: settings.integer("SIGNING_KEY_REFRESH_MS", 60_000, 100, 60_000),
     failureBurst: settings.integer("RATE_LIMIT_FAILURE_BURST", 100, 1, 1_000_000),
     failureRefillPerSecond: settings.integer("RATE_LIMIT_FAILURE_REFILL_PER_SECOND", 1, 1, 1_000_000),
     corsOrigins: parseCorsOrigins(settings.text("CORS_ORIGINS")),

@@ -194,11 +194,9 @@ export async function startApp(options: AppOptions): Promise<App> {
           // 503 while draining, so that a load balancer stops sending new work here.
           jsonResponse(res, draining ? 503 : 200, { status: draining ? "draining" : "ok" });
         } else if (url.pathname === "/.well-known/jwks.json") {
-          services.signingKeys.refreshIfStale();
           jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" });
         } else if (url.pathname === "/graphql") {
           if (await cors.handle(req, res)) return;
-          services.signingKeys.refreshIfStale();
           await handleGraphQL(req, res, url);
         } else {
           jsonResponse(res, 404, { error: "Not found. GraphQL is served at /graphql." });
@@ -287,6 +285,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       // No request can audit anything now: stop the webhook worker (it still writes) and the stream.
       await services.webhookWorker.stop();
       services.auditStream?.close();
+      services.signingKeys.stopRefreshing();
+      services.auditQuery.close();
       await pubsub.close?.();
       await checkpointer?.stop();
       await orm.close(true);

@@ -58,6 +58,7 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   audit.onCommitted((event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)));
   const signingKeys = new SigningKeyService(orm, clock);
   await signingKeys.init();
+  signingKeys.startRefreshing(config.signingKeyRefreshMs);
   const jwt = new SessionJwt(signingKeys, clock, deps.publicUrl);
   const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
   const projects = new ProjectService(clock);

@@ -31,7 +31,7 @@ describe("loadConfig", () => {
   });
 
   it("treats a variable set to the empty string as unset", () => {
-    const names = ["PORT", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "NODE_ENV", "MAX_BODY_BYTES", "AUDIT_LOG_FILE", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKER", "LOG_LEVEL", "WEBHOOK_TIMEOUT_MS", "CORS_ORIGINS", "TRUST_PROXY"];
+    const names = ["PORT", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "NODE_ENV", "MAX_BODY_BYTES", "AUDIT_LOG_FILE", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKER", "LOG_LEVEL", "WEBHOOK_TIMEOUT_MS", "CORS_ORIGINS", "TRUST_PROXY", "SIGNING_KEY_REFRESH_MS"];
     expect(loadConfig(Object.fromEntries(names.map((name) => [name, ""])))).toEqual(loadConfig({}));
   });
 
@@ -96,6 +96,7 @@ describe("loadConfig", () => {
     ["LOG_LEVEL", "INFO"],
     ["CORS_ORIGINS", "app.example.com"],
     ["CORS_ORIGINS", "https://app.example.com/"],
+    ["SIGNING_KEY_REFRESH_MS", "60001"],
     ["TRUST_PROXY", "true"],
     ["TRUST_PROXY", "101"],
     ["TRUST_PROXY", "10.0.0.0/99"],

@@ -15,8 +15,10 @@ import { systemClock } from "../src/clock.js";
 import { createOrm } from "../src/db/orm.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
 import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
-import { SigningKeyService } from "../src/modules/signing-keys/signing-key.service.js";
+import { decodeProtectedHeader } from "jose";
+import { keyActivationDelayMs, SigningKeyService } from "../src/modules/signing-keys/signing-key.service.js";
 import { endpointCacheMs } from "../src/modules/webhooks/webhook-outbox.js";
+import { loggedEventsAfter, orderReport, receivedUntil, slimAuditEventAdded, untilLive } from "./harness/audit-order.js";
 import { asBackend, asMember, gql, gqlOk, type Credential } from "./harness/client.js";
 import { freshDatabaseUrl, testDatabaseKind, type FreshDatabase } from "./harness/databases.js";
 import { testRedisUrl } from "./harness/global-setup.js";
@@ -421,6 +423,66 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
       await receiver.close();
     }
   }, 60_000);
+
+  it("deliver concurrent commits of both instances to a subscriber on each in seq order, with no gap", { timeout: 120_000 }, async () => {
+    const subscriptions = [a, b].map((server) => {
+      const connection = connectWs(server.wsUrl, setup.admin);
+      sockets.push(connection);
+      return connection.subscribe(slimAuditEventAdded, { projectId: setup.projectId });
+    });
+    let start = "";
+    for (const [index, subscription] of subscriptions.entries()) {
+      start = (await untilLive(subscription, (reason) => issueToken(index === 0 ? b : a, reason), `order ${index}`)).id;
+    }
+    // Rounds of commits on both instances at once; each instance publishes when its own commit
+    // returns, so their messages used to arrive out of commit order (a few swaps in 500; 1,200 here
+    // so that the old code failed every time).
+    for (let round = 0; round < 6; round++) {
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          gql(i % 2 ? b.url : a.url, setup.supportManager, createToken, { input: { projectId: setup.projectId, userId: setup.userId, reason: `order ${round}.${i}` } }),
+        ),
+      );
+      expect(results.filter((result) => result.errors).map((result) => result.errors)).toEqual([]);
+    }
+    await issueToken(a, "end of the order test");
+
+    const logged = await loggedEventsAfter(a.url, setup.admin, setup.projectId, start);
+    expect(logged).toHaveLength(1201);
+    for (const [index, subscription] of subscriptions.entries()) {
+      const received = await receivedUntil(subscription, "end of the order test", 30_000);
+      // The subscriber on A still holds the warm-up events made for B's: compare from `start` on.
+      const fromStart = received.slice(received.findIndex((event) => event.id === start) + 1);
+      expect(fromStart.map((event) => event.id), `on ${[a, b][index]!.name}: ${orderReport(fromStart, logged)}`).toEqual(logged.map((event) => event.id));
+    }
+  });
+
+  it("publish a key rotated in on A from an instance that receives no request, before A signs with it", { timeout: 60_000 }, async () => {
+    // A third instance that only ever answers the JWKS requests below (which do not reload keys):
+    // it learns of the rotation from its reload timer alone, here every 200 ms (SIGNING_KEY_REFRESH_MS).
+    const idle = await startServer("instance C", build.dir, serverEnv(db.url, { SIGNING_KEY_REFRESH_MS: "200" }));
+    try {
+      const kids = async (server: ServerProcess) =>
+        ((await (await fetch(`${server.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+      const before = await kids(idle);
+      const rotatedAt = Date.now();
+      const newKid = (await gqlOk(a.url, setup.admin, "mutation { rotateSigningKey }")).rotateSigningKey as string;
+      expect(before).not.toContain(newKid);
+      expect(await kids(a)).toContain(newKid);
+
+      // Well within the 70 s before A signs with it (the old code reloaded at most once a minute,
+      // and only when a request came).
+      await waitUntil(async () => (await kids(idle)).includes(newKid), "the idle instance publishes the new key", 10_000);
+      expect(Date.now() - rotatedAt).toBeLessThan(keyActivationDelayMs);
+      // ...and A does not sign with it yet.
+      const { token } = await issueToken(a, "signed with the old key");
+      const session = (await gqlOk(a.url, setup.backend, authenticateToken, { token })).authenticateImpersonationToken;
+      expect(decodeProtectedHeader(session.sessionJwt).kid).not.toBe(newKid);
+      expect(before).toContain(decodeProtectedHeader(session.sessionJwt).kid);
+    } finally {
+      await stopServer(idle);
+    }
+  });
 
   it("refuse to start an instance whose REDIS_URL cannot be reached, saying why", async () => {
     const failing = startServer("instance C", build.dir, serverEnv(db.url, { REDIS_URL: "redis://127.0.0.1:1" }));

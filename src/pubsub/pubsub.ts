@@ -15,6 +15,13 @@ export type AppPubSub = PubSub<TopicPayloads> & {
    * be done before any subscriber sees a later message.
    */
   listen<K extends keyof TopicPayloads>(topic: K, listener: (payload: TopicPayloads[K][0]) => void): () => void;
+  /**
+   * Calls `listener` whenever messages may have been lost in transit: this instance listens again
+   * after its connection to the broker was down, or an instance that could not publish for a while
+   * (this one included) can again. Lets a listener read what it missed from the database. Never
+   * called in-process, where nothing is lost.
+   */
+  onMessagesMissed?(listener: () => void): void;
 };
 
 /**

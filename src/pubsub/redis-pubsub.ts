@@ -10,6 +10,12 @@ import { createEventTargetPubSub, type AppPubSub, type EventTargetLike } from ".
  */
 export const redisChannelPrefix = "masquerade:";
 
+/**
+ * A notice every instance hears (the publisher too): "an instance could not publish for a while and
+ * is back", so listeners read what they may have missed (`onMessagesMissed`).
+ */
+const messagesMissedTopic = "MESSAGES_MISSED";
+
 export interface RedisPubSubOptions {
   log?: (message: string) => void;
   /** How long startup waits for Redis before giving up (ms). */
@@ -22,11 +28,13 @@ export interface RedisPubSubOptions {
  * exactly once, because a publish goes only to Redis (never also to the local listeners).
  *
  * Redis pub/sub is at-most-once: a subscriber's instance that is disconnected from Redis misses
- * what is published meanwhile (the `auditEvents` query stays the record). Publishes made while the
- * publishing connection is down are queued by ioredis for its 20 reconnection attempts (about ten
- * seconds) and sent on reconnect; past that they are dropped, and the log says how many. Channel
- * subscriptions made while Redis is down wait for it, however long: a subscription opened during an
- * outage starts hearing events once Redis is back.
+ * what is published meanwhile. Publishes made while the publishing connection is down are queued by
+ * ioredis for its 20 reconnection attempts (about ten seconds) and sent on reconnect; past that they
+ * are dropped, and the log says how many. Either way, once the connection is back, `onMessagesMissed`
+ * listeners are told (on every instance, when it was a publisher that dropped messages), so that
+ * they read what was missed from the database. Channel subscriptions made while Redis is down wait
+ * for it, however long: a subscription opened during an outage starts hearing events once Redis is
+ * back.
  *
  * Startup fails fast when Redis cannot be reached, so a wrong REDIS_URL is not discovered by a
  * silent lack of events.
@@ -70,12 +78,21 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   }
   started = true;
 
-  const eventTarget = createRedisEventTarget({
-    publishClient: guardedClient(publishClient, log),
+  const missedListeners: Array<() => void> = [];
+  const messagesMissed = () => {
+    for (const listener of missedListeners) listener();
+  };
+  let eventTarget: EventTargetLike | null = null;
+  const announceDropped = () => eventTarget?.dispatchEvent(new CustomEvent(messagesMissedTopic, { detail: null }));
+  eventTarget = createRedisEventTarget({
+    publishClient: guardedClient(publishClient, log, announceDropped),
     subscribeClient: guardedClient(subscribeClient, log),
   }) as EventTargetLike;
+  eventTarget.addEventListener(messagesMissedTopic, messagesMissed);
+  whenListeningAgain(subscribeClient, messagesMissed);
   // The same pub/sub as in-process (bounded per-subscriber buffer, listener counts), over Redis.
   const pubsub = createEventTargetPubSub(eventTarget);
+  pubsub.onMessagesMissed = (listener) => void missedListeners.push(listener);
   let closing: Promise<void> | null = null;
   pubsub.close = () =>
     (closing ??= (async () => {
@@ -100,12 +117,12 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
  * unhandled rejection (a publish that gave up while Redis was down) would otherwise crash the
  * process.
  */
-function guardedClient(client: Redis, log: (message: string) => void): Redis {
+function guardedClient(client: Redis, log: (message: string) => void, onBackAfterDrops?: () => void): Redis {
   const guard = (what: string) => (error: unknown) => {
     log(`[masquerade] Redis ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
     return 0;
   };
-  const publishDropped = droppedPublishes(client, log);
+  const publishDropped = droppedPublishes(client, log, onBackAfterDrops);
   const adapter = {
     publish: (channel: string, message: string) => client.publish(redisChannelPrefix + channel, message).catch(publishDropped),
     subscribe: (channel: string) => client.subscribe(redisChannelPrefix + channel).catch(guard("subscribe")),
@@ -124,16 +141,39 @@ function guardedClient(client: Redis, log: (message: string) => void): Redis {
 
 /**
  * Counts publishes dropped during one Redis outage: the first is logged at once, the total when the
- * connection is back (one line each, however many events a busy instance committed meanwhile).
+ * connection is back (one line each, however many events a busy instance committed meanwhile), and
+ * then `onBackAfterDrops` runs.
  */
-function droppedPublishes(client: Redis, log: (message: string) => void): () => number {
+function droppedPublishes(client: Redis, log: (message: string) => void, onBackAfterDrops?: () => void): () => number {
   let dropped = 0;
   client.on("ready", () => {
-    if (dropped > 0) log(`[masquerade] ${dropped} live audit event(s) committed while Redis was unreachable did not reach other instances' subscribers (the audit log has them all)`);
+    if (dropped > 0) {
+      log(`[masquerade] ${dropped} live message(s) could not be published while Redis was unreachable; subscribers read the audit events among them from the database`);
+      onBackAfterDrops?.();
+    }
     dropped = 0;
   });
   return () => {
     if (dropped++ === 0) log("[masquerade] Redis unreachable: live audit events are not reaching other instances' subscribers until it is back");
     return 0;
   };
+}
+
+/**
+ * Calls `fn` each time the subscribing connection is back after having been lost, once its channels
+ * are subscribed again: ioredis re-sends SUBSCRIBE before it emits "ready", and a PING on the same
+ * connection is answered only after them.
+ */
+function whenListeningAgain(client: Redis, fn: () => void): void {
+  let wasReady = client.status === "ready";
+  let lost = false;
+  client.on("close", () => {
+    if (wasReady) lost = true;
+  });
+  client.on("ready", () => {
+    wasReady = true;
+    if (!lost) return;
+    lost = false;
+    client.ping().then(fn, () => undefined);
+  });
 }

@@ -8,12 +8,14 @@ import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { isPlausibleId } from "../../graphql/validation.js";
 import type { AppPubSub } from "../../pubsub/pubsub.js";
-import { Topic, type AuditEventMessage } from "../../pubsub/topics.js";
+import type { AuditEventMessage } from "../../pubsub/topics.js";
 import { sqlDatabaseOf } from "../../db/sql.js";
 import { createTeamMemberLoader } from "../members/team-member.loader.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
 import { AuditEvent } from "./audit-event.entity.js";
+import { AuditEventSequencer } from "./audit-event-sequencer.js";
+import { committedAuditEvents } from "./committed-audit-events.js";
 import { fromAuditEventMessage } from "./audit-message.js";
 import { AuditAction, AuditStatus } from "./audit-status.js";
 import type { AuditEventFilter } from "./audit.types.js";
@@ -128,12 +130,27 @@ function eventOf(message: AuditEventMessage): AuditEvent {
 
 /** The read side of the audit log: pages of it, and its live stream. */
 export class AuditQueryService {
+  /** Every subscriber on this instance receives its project's events through this, in `seq` order. */
+  private readonly sequencer: AuditEventSequencer;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly projects: ProjectService,
-    private readonly pubsub: AppPubSub,
+    pubsub: AppPubSub,
     private readonly recheck: ActorRecheck,
-  ) {}
+  ) {
+    this.sequencer = new AuditEventSequencer(pubsub, committedAuditEvents(sqlDatabaseOf(orm.em)));
+  }
+
+  /** Live subscribers on this instance (tests and metrics prove that one that went away left nothing behind). */
+  listenerCount(): number {
+    return this.sequencer.listenerCount();
+  }
+
+  /** Stops listening (the server is shutting down). */
+  close(): void {
+    this.sequencer.close();
+  }
 
   private readonly eventLoaders = new Map<string, { em: EntityManager; loaders: Loaders }>();
 
@@ -169,21 +186,21 @@ export class AuditQueryService {
    * with its code. Before each event is delivered the credential is checked again (shared by all
    * subscriptions of that credential, see ActorRecheck): a subscription of a member who has been
    * disabled since ends with UNAUTHENTICATED instead of delivering. Ending or dropping the subscription removes its pub/sub listener.
+   * Events arrive in the project's commit order (`seq`), with no gap, from when the subscription
+   * starts listening (see AuditEventSequencer).
    */
   async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
     const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
     const filter = normalizeAuditFilter(args.filter);
-    const messages = this.pubsub.subscribe(Topic.AuditEventAdded)[Symbol.asyncIterator]();
-    // Pulled one event at a time by graphql-ws; the pub/sub's own bounded buffer holds what has not
+    const messages = this.sequencer.subscribe(project.id)[Symbol.asyncIterator]();
+    // Pulled one event at a time by graphql-ws; the sequencer's bounded buffer holds what has not
     // been pulled yet. No second queue: each delivery costs as few promises as it can.
     const events: AsyncIterableIterator<AuditEvent> = {
       next: async (): Promise<IteratorResult<AuditEvent>> => {
         for (;;) {
           const next = (await messages.next()) as IteratorResult<AuditEventMessage>;
           if (next.done) return { value: undefined, done: true };
-          const message = next.value;
-          if (message.projectId !== project.id) continue;
-          const event = eventOf(message);
+          const event = eventOf(next.value);
           if (!matchesAuditFilter(filter, event)) continue;
           try {
             await this.prepareDelivery(ctx, event.id);

@@ -7,15 +7,19 @@ import { SigningKey } from "./signing-key.entity.js";
 
 export const signingAlgorithm = "ES256";
 
-/** How often an instance picks up keys rotated elsewhere (wall-clock: a cache lifetime). */
-export const keyRefreshIntervalMs = 60_000;
+/**
+ * How often each instance reloads the keys by default, and the longest interval allowed
+ * (SIGNING_KEY_REFRESH_MS): wall-clock, on a timer, whether or not the instance receives traffic.
+ */
+export const maxKeyRefreshIntervalMs = 60_000;
 
 /**
  * A rotated-in key is published at once but signs only this long after its creation: by then every
- * instance has loaded it and publishes it too, so a client that verifies a new JWT against the JWKS
- * of any instance behind the load balancer finds its key.
+ * instance has reloaded the keys at least once (at most `maxKeyRefreshIntervalMs` apart, plus 10 s
+ * for the reload itself and clock skew between hosts) and publishes it too, so a client that
+ * verifies a new JWT against the JWKS of any instance behind the load balancer finds its key.
  */
-export const keyActivationDelayMs = keyRefreshIntervalMs + 10_000;
+export const keyActivationDelayMs = maxKeyRefreshIntervalMs + 10_000;
 
 /**
  * How long a retired key stays published and accepted: the longest a session it may have signed
@@ -39,7 +43,12 @@ interface LoadedKey {
 export class SigningKeyService {
   private keys = new Map<string, LoadedKey>();
   private lastReload = 0;
-  private refreshing: Promise<void> | null = null;
+  /** Reloads started and the newest applied: a slow reload never replaces a newer one's keys. */
+  private reloadsStarted = 0;
+  private newestApplied = 0;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private refreshChain: object | null = null;
+  private lastRefreshError = "";
 
   constructor(
     private readonly orm: MikroORM,
@@ -92,14 +101,41 @@ export class SigningKeyService {
   }
 
   /**
-   * Reloads the keys at most once a minute, in the background: after another instance rotated,
-   * this one starts signing with the new key and publishing it. Call outside transactions.
+   * Reloads the keys every `intervalMs` (at most `maxKeyRefreshIntervalMs`), on a timer that does not
+   * keep the process alive: an instance that receives no request at all still publishes a key
+   * rotated in elsewhere before any instance signs with it. Stopped by `stopRefreshing`.
    */
-  refreshIfStale(): void {
-    if (this.refreshing || Date.now() - this.lastReload < keyRefreshIntervalMs) return;
-    this.refreshing = this.reload()
-      .catch((error: unknown) => console.error("signing key refresh failed:", error instanceof Error ? error.message : error))
-      .finally(() => (this.refreshing = null));
+  startRefreshing(intervalMs: number = maxKeyRefreshIntervalMs): void {
+    if (!(intervalMs > 0 && intervalMs <= maxKeyRefreshIntervalMs)) throw new Error(`key refresh interval must be between 1 and ${maxKeyRefreshIntervalMs} ms`);
+    this.stopRefreshing();
+    const chain = {};
+    this.refreshChain = chain;
+    // A chain of timeouts rather than an interval: a slow database never stacks reloads up.
+    const schedule = () => {
+      this.refreshTimer = setTimeout(() => {
+        void this.reload().then(
+          () => {
+            if (this.lastRefreshError) console.error("[masquerade] signing key refresh works again");
+            this.lastRefreshError = "";
+          },
+          (error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            if (message !== this.lastRefreshError) console.error("[masquerade] signing key refresh failed:", message);
+            this.lastRefreshError = message;
+          },
+        ).finally(() => {
+          if (this.refreshChain === chain) schedule();
+        });
+      }, intervalMs);
+      this.refreshTimer.unref();
+    };
+    schedule();
+  }
+
+  stopRefreshing(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    this.refreshChain = null;
   }
 
   /**
@@ -155,6 +191,7 @@ export class SigningKeyService {
   }
 
   private async reload(): Promise<void> {
+    const generation = ++this.reloadsStarted;
     const rows = await this.orm.em.fork().find(SigningKey, {}, { orderBy: { createdAt: "asc" } });
     const keys = new Map<string, LoadedKey>();
     const now = this.clock.now().getTime();
@@ -171,6 +208,8 @@ export class SigningKeyService {
         retiredAt: row.retiredAt,
       });
     }
+    if (generation < this.newestApplied) return;
+    this.newestApplied = generation;
     this.keys = keys;
     this.lastReload = Date.now();
   }
