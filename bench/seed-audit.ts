@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { newId } from "../src/auth/secrets.js";
 import { systemClock } from "../src/clock.js";
 import { createOrm } from "../src/db/orm.js";
-import { sqlDatabaseOf } from "../src/db/sql.js";
+import { databaseOf } from "../src/db/database-of.js";
 import { inTransaction } from "../src/db/transaction.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
 import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
@@ -74,7 +74,13 @@ async function insertRows(em: EntityManager, events: AuditEvent[]): Promise<void
 const started = performance.now();
 const orm = await createOrm({ databaseUrl, migrate: false });
 try {
-  const audit = new AuditLog(systemClock, sqlDatabaseOf(orm.em));
+  // Seeding queues no webhooks and announces nothing: no endpoint, subscriber or stream is there yet.
+  const audit = new AuditLog(systemClock, databaseOf(orm.em), {
+    webhookOutbox: { record: async () => 0 },
+    webhookWorker: { wake: () => undefined },
+    subscribers: { publish: () => undefined },
+    stream: null,
+  });
   const em = orm.em.fork();
   const member = await em.findOneOrFail(TeamMember, { id: values.member });
   const counted = await em

@@ -3,7 +3,8 @@ import type DataLoader from "dataloader";
 import type { Actor } from "./auth/actor.js";
 import { resolveActor, type PresentedCredentials } from "./auth/credentials.js";
 import { newId } from "./auth/secrets.js";
-import { sqlDatabaseOf, type SqlDatabase } from "./db/sql.js";
+import type { Database } from "./db/database.js";
+import { databaseOf } from "./db/database-of.js";
 import type { Services } from "./services.js";
 import type { TeamMember } from "./modules/members/team-member.entity.js";
 import { createTeamMemberLoader } from "./modules/members/team-member.loader.js";
@@ -35,7 +36,7 @@ export interface ContextInput {
 }
 
 export async function createRequestContext(orm: MikroORM, services: Services, input: ContextInput): Promise<RequestContext> {
-  const db = sqlDatabaseOf(orm.em);
+  const db = databaseOf(orm.em);
   const actor = input.actor ?? (await resolveActor(db, input.credentials));
   return new OperationContext(orm, db, services, actor, input);
 }
@@ -54,7 +55,7 @@ class OperationContext implements RequestContext {
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly db: SqlDatabase,
+    private readonly db: Database,
     readonly services: Services,
     public actor: Actor,
     input: ContextInput,

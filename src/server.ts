@@ -11,7 +11,7 @@ import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
-import { sqlDatabaseOf } from "./db/sql.js";
+import { databaseOf } from "./db/database-of.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { AppError } from "./errors/app-error.js";
 import { ErrorCode } from "./errors/codes.js";
@@ -112,7 +112,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clientAddressOf = createClientAddressOf(config.trustProxy);
   const allowedOrigins = new AllowedOrigins({
     configured: config.corsOrigins,
-    loadProjectUrls: () => services.projects.loginRedirectUrls(sqlDatabaseOf(orm.em).sql),
+    loadProjectUrls: () => services.projects.loginRedirectUrls(databaseOf(orm.em).sql),
     clock,
     log: (message, error) => console.error(`[masquerade] ${message}:`, loggableError(error)),
   });
@@ -263,7 +263,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   );
 
   // Started last, so that a start-up that fails before this point leaves no thread behind.
-  const checkpointer = await startWalCheckpointer(config.databaseUrl, sqlDatabaseOf(orm.em));
+  const checkpointer = await startWalCheckpointer(config.databaseUrl, databaseOf(orm.em));
 
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -5,7 +5,7 @@ import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { databaseKind } from "./db/orm.js";
-import { sqlDatabaseOf } from "./db/sql.js";
+import { databaseOf } from "./db/database-of.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
 import { AuditQueryService } from "./modules/audit/audit-query.service.js";
 import { AuditVerifyService } from "./modules/audit/audit-verify.service.js";
@@ -53,9 +53,17 @@ export interface Services {
 
 export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub; publicUrl: () => string }): Promise<Services> {
   const { orm, clock, config, pubsub } = deps;
-  const db = sqlDatabaseOf(orm.em);
-  const audit = new AuditLog(clock, db);
-  audit.onCommitted((event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)));
+  const db = databaseOf(orm.em);
+  // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
+  const outbox = new WebhookOutbox(clock);
+  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
+  const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
+  const audit = new AuditLog(clock, db, {
+    webhookOutbox: outbox,
+    webhookWorker,
+    subscribers: { publish: (event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)) },
+    stream: auditStream,
+  });
   const signingKeys = new SigningKeyService(orm, clock);
   await signingKeys.init();
   signingKeys.startRefreshing(config.signingKeyRefreshMs);
@@ -70,15 +78,6 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const users = new UserService(clock, projects);
   const auditQuery = new AuditQueryService(orm, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(orm, projects);
-  // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
-  const outbox = new WebhookOutbox(clock);
-  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
-  // The worker is woken only when a delivery was actually queued, and only once it has committed.
-  audit.onAppend(async (tx, event) => {
-    if ((await outbox.record(tx, event)) > 0) tx.afterCommit(() => webhookWorker.wake());
-  });
   const webhooks = new WebhookEndpointService(clock, config, projects, outbox, webhookWorker);
-  const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
-  if (auditStream) audit.onCommitted((event) => auditStream.write(event));
   return { config, clock, orm, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
 }

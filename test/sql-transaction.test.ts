@@ -2,7 +2,8 @@ import "reflect-metadata";
 import type { MikroORM } from "@mikro-orm/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrm } from "../src/db/orm.js";
-import { sqlDatabaseOf, type Sql, type SqlDatabase } from "../src/db/sql.js";
+import type { Database, Sql } from "../src/db/database.js";
+import { databaseOf } from "../src/db/database-of.js";
 import { freshDatabaseUrl, type FreshDatabase } from "./harness/databases.js";
 
 /**
@@ -11,12 +12,12 @@ import { freshDatabaseUrl, type FreshDatabase } from "./harness/databases.js";
  */
 let database: FreshDatabase;
 let orm: MikroORM;
-let db: SqlDatabase;
+let db: Database;
 
 beforeAll(async () => {
   database = await freshDatabaseUrl();
   orm = await createOrm({ databaseUrl: database.url });
-  db = sqlDatabaseOf(orm.em.fork());
+  db = databaseOf(orm.em.fork());
 });
 afterAll(async () => {
   await orm?.close(true);
@@ -27,7 +28,7 @@ const countUsers = async (email: string) => ((await db.sql.one<{ n: number | str
 const insertUser = (sql: Sql, email: string) =>
   sql.run("insert into users (id, project_id, email, name, created_at) values (?, ?, ?, ?, ?)", [`user-${email}`, "project-x", email, null, new Date()]);
 
-describe("SqlDatabase.transaction", () => {
+describe("Database.transaction", () => {
   it("commits what it wrote, and runs afterCommit callbacks only then", async () => {
     const calls: string[] = [];
     await db.transaction(async (tx) => {

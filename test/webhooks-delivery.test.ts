@@ -1,5 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseOf } from "../src/db/database-of.js";
 import { gql, gqlOk } from "./harness/client.js";
 import { createWorld, issueToken, startSession, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
@@ -148,25 +149,35 @@ describe("webhook delivery", () => {
 
   it("queues nothing for an event whose transaction rolls back", async () => {
     const { endpoint } = await createEndpoint(["dashboard.impersonation_token.create"]);
-    // A later in-transaction listener fails after the outbox has written its row: all of it rolls back.
-    t.app.services.audit.onAppend(async (_tx, event) => {
-      if (event.status === "SUCCESS" && event.reason === "roll this back") throw new Error("simulated failure after the outbox wrote");
-    });
-    const failed = await gql(t.url, world.supportManager.credential, createToken, {
-      input: { projectId: world.projectId, userId: world.userId, reason: "roll this back" },
-    });
-    expect(failed.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    const { endpoint: second } = await createEndpoint(["dashboard.impersonation_token.create"]);
+    // The database refuses the event's second delivery row, after the outbox has written its first:
+    // the whole transaction (token, event, first delivery) must roll back.
+    const db = databaseOf(t.app.orm.em);
+    await db.sql.run(db.kind === "sqlite" ? failSecondDeliverySqlite : failSecondDeliveryPostgres);
+    try {
+      const failed = await gql(t.url, world.supportManager.credential, createToken, {
+        input: { projectId: world.projectId, userId: world.userId, reason: "roll this back" },
+      });
+      expect(failed.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    } finally {
+      await db.sql.run("drop trigger fail_second_delivery" + (db.kind === "sqlite" ? "" : " on webhook_deliveries"));
+    }
     await issueToken(t, world); // a committed one, to know the worker has caught up
-    const rows = await eventually(async () => {
-      const list = await deliveries({ endpointId: endpoint.id });
-      return list.length >= 1 && list.every((d) => d.status === "SUCCEEDED") ? list : null;
-    }, 10_000, "the committed event's delivery");
+    for (const id of [endpoint.id, second.id]) {
+      const rows = await eventually(async () => {
+        const list = await deliveries({ endpointId: id });
+        return list.length >= 1 && list.every((d) => d.status === "SUCCEEDED") ? list : null;
+      }, 10_000, "the committed event's delivery");
+      expect(rows).toHaveLength(1);
+    }
     await settle();
-    expect(await deliveries({ endpointId: endpoint.id })).toHaveLength(1);
-    const bodies = (await receivedFor(endpoint.id)).map((r) => JSON.parse(r.body) as { data: { reason: string } });
-    expect(bodies.map((b) => b.data.reason)).toEqual(["Customer reports a blank dashboard"]);
-    expect(rows).toHaveLength(1);
+    for (const id of [endpoint.id, second.id]) {
+      expect(await deliveries({ endpointId: id })).toHaveLength(1);
+      const bodies = (await receivedFor(id)).map((r) => JSON.parse(r.body) as { data: { reason: string } });
+      expect(bodies.map((b) => b.data.reason)).toEqual(["Customer reports a blank dashboard"]);
+    }
     await gqlOk(t.url, world.admin.credential, webhookOps.delete, { id: endpoint.id });
+    await gqlOk(t.url, world.admin.credential, webhookOps.delete, { id: second.id });
   });
 
   it("sends nothing to a disabled endpoint and resumes when it is enabled again", async () => {
@@ -246,3 +257,16 @@ describe("webhook delivery", () => {
     await gqlOk(t.url, world.admin.credential, webhookOps.delete, { id: endpoint.id });
   });
 });
+
+const failSecondDeliverySqlite = `create trigger fail_second_delivery before insert on webhook_deliveries
+  when new.payload like '%roll this back%' and exists (select 1 from webhook_deliveries where audit_event_id = new.audit_event_id)
+  begin select raise(abort, 'simulated failure after the outbox wrote'); end`;
+
+const failSecondDeliveryPostgres = `create or replace function fail_second_delivery() returns trigger language plpgsql as $$
+  begin
+    if new.payload::text like '%roll this back%' and exists (select 1 from webhook_deliveries where audit_event_id = new.audit_event_id) then
+      raise exception 'simulated failure after the outbox wrote';
+    end if;
+    return new;
+  end $$;
+  create trigger fail_second_delivery before insert on webhook_deliveries for each row execute function fail_second_delivery()`;

@@ -1,4 +1,4 @@
-import type { SqlDatabase } from "../db/sql.js";
+import type { Database } from "../db/database.js";
 import { TeamMember } from "../modules/members/team-member.entity.js";
 import { Project } from "../modules/projects/project.entity.js";
 import type { Actor } from "./actor.js";
@@ -24,7 +24,7 @@ const base64Text = /^[A-Za-z0-9+/]+={0,2}$/;
  * Turns a presented credential into an actor. A credential that is present but wrong yields
  * `invalid` (never a thrown error), so that the authChecker answers UNAUTHENTICATED in-band.
  */
-export async function resolveActor(db: SqlDatabase, credentials: PresentedCredentials): Promise<Actor> {
+export async function resolveActor(db: Database, credentials: PresentedCredentials): Promise<Actor> {
   const authorization = credentials.authorization?.trim();
   if (authorization) {
     if (authorization.length > maxCredentialLength) return { kind: "invalid" };
@@ -48,14 +48,14 @@ function splitScheme(header: string): [string, string] {
   return [header.slice(0, space).toLowerCase(), header.slice(space + 1).trim()];
 }
 
-async function resolveMember(db: SqlDatabase, apiKey: string): Promise<Actor> {
+async function resolveMember(db: Database, apiKey: string): Promise<Actor> {
   // One statement: the key, by its hash, and its member.
   const member = await findOne(db, TeamMember, "select m.* from member_api_keys k join team_members m on m.id = k.member_id where k.key_hash = ?", hashSecret(apiKey));
   if (!member || member.disabled) return { kind: "invalid" };
   return { kind: "member", member };
 }
 
-async function resolveBackend(db: SqlDatabase, encoded: string): Promise<Actor> {
+async function resolveBackend(db: Database, encoded: string): Promise<Actor> {
   // Buffer.from skips what is not base64 and decodes bytes leniently: check both first.
   if (!base64Text.test(encoded)) return { kind: "invalid" };
   const decoded = Buffer.from(encoded, "base64").toString("latin1");
@@ -71,6 +71,6 @@ async function resolveBackend(db: SqlDatabase, encoded: string): Promise<Actor> 
   return constantTimeEqual(project.secretHash, presentedHash) ? { kind: "backend", project } : { kind: "invalid" };
 }
 
-function findOne<T extends object>(db: SqlDatabase, entity: new () => T, text: string, key: string): Promise<T | null> {
+function findOne<T extends object>(db: Database, entity: new () => T, text: string, key: string): Promise<T | null> {
   return db.sql.entity(entity, text, [key]);
 }

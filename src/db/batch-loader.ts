@@ -1,8 +1,8 @@
 import DataLoader from "dataloader";
-import type { SqlDatabase } from "./sql.js";
+import type { Database } from "./database.js";
 
 /** Per-request batch loader of one entity by id: one SELECT for all the ids a response mentions. */
-export function createByIdLoader<T extends { id: string }>(db: SqlDatabase, entity: new () => T, table: string): DataLoader<string, T | null> {
+export function createByIdLoader<T extends { id: string }>(db: Database, entity: new () => T, table: string): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
     // Padded to a power of two (repeating the last id), so that batches of any size share a few
     // statement texts and do not crowd the hot paths out of the prepared-statement cache.

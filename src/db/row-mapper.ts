@@ -1,6 +1,6 @@
 import type { EntityClass, MetadataStorage } from "@mikro-orm/core";
 import { detachedEntity } from "./detached-entity.js";
-import type { SqlRow, SqlValue } from "./sql.js";
+import type { SqlRow, SqlValue } from "./database.js";
 
 type ColumnKind = "date" | "boolean" | "number" | "other";
 

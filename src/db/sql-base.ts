@@ -1,6 +1,6 @@
 import type { EntityClass } from "@mikro-orm/core";
 import { joinedPrefix, type RowMapper } from "./row-mapper.js";
-import type { JoinedEntities, Sql, SqlRow, SqlValue } from "./sql.js";
+import type { JoinedEntities, Sql, SqlRow, SqlValue } from "./database.js";
 
 /** What every dialect's Sql shares: single rows, and entities to and from rows. */
 export abstract class SqlBase implements Sql {

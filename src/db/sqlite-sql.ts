@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/core";
 import type { AbstractSqlConnection } from "@mikro-orm/knex";
 import type { RowMapper } from "./row-mapper.js";
 import { runTransaction } from "./run-transaction.js";
-import type { Sql, SqlDatabase, SqlRow, SqlTx, SqlValue } from "./sql.js";
+import type { Sql, Database, SqlRow, Tx, SqlValue } from "./database.js";
 import { SqlBase } from "./sql-base.js";
 
 /** What we use of a better-sqlite3 connection (its `prepare` is cached: sqlite-statement-cache.ts). */
@@ -36,7 +36,7 @@ interface TarnPool {
  * Every use takes that connection from knex's pool, the one MikroORM's transactions hold too, so a
  * statement never lands inside someone else's open transaction.
  */
-export class SqliteSqlDatabase implements SqlDatabase {
+export class SqliteSqlDatabase implements Database {
   readonly kind = "sqlite" as const;
   readonly sql: Sql;
   private readonly pool: ConnectionPool;
@@ -85,7 +85,7 @@ export class SqliteSqlDatabase implements SqlDatabase {
     return new SqliteSql(this.rows, this.log, async (work) => work(await transaction.client.acquireConnection()));
   }
 
-  async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return runTransaction(async (afterCommit) => {
       const connection = await this.pool.acquireConnection();
       let open = true;

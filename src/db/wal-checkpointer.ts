@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { parseDatabaseUrl } from "./orm.js";
-import type { SqlDatabase } from "./sql.js";
+import type { Database } from "./database.js";
 
 /** How often the checkpointer copies committed WAL frames into the database file. */
 const checkpointIntervalMs = 100;
@@ -49,7 +49,7 @@ export interface WalCheckpointer {
  * wait for or block the writer. Durability is unchanged: a commit is durable once it is in the WAL,
  * as before. Returns null for PostgreSQL and in-memory SQLite.
  */
-export async function startWalCheckpointer(databaseUrl: string, db: SqlDatabase): Promise<WalCheckpointer | null> {
+export async function startWalCheckpointer(databaseUrl: string, db: Database): Promise<WalCheckpointer | null> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind !== "sqlite" || target.location === ":memory:") return null;
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");

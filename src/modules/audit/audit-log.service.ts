@@ -3,8 +3,8 @@ import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
 import { detachedEntity } from "../../db/detached-entity.js";
 import type { RequestContext } from "../../context.js";
-import type { Sql, SqlDatabase, SqlTx } from "../../db/sql.js";
-import { inTransaction, type Tx } from "../../db/transaction.js";
+import type { Sql, Database, Tx } from "../../db/database.js";
+import { inTransaction, type OrmTx } from "../../db/transaction.js";
 import { isAppError } from "../../errors/app-error.js";
 import { clipCharacters } from "../../graphql/validation.js";
 import { ErrorCode } from "../../errors/codes.js";
@@ -32,35 +32,36 @@ export interface AuditCaller {
   userAgent: string | null;
 }
 
-export type InTransactionAuditListener = (tx: SqlTx, event: AuditEvent) => Promise<void>;
-export type CommittedAuditListener = (event: AuditEvent) => void | Promise<void>;
+/**
+ * What happens to each appended event besides its own row, named here rather than hidden in
+ * listeners: the webhook outbox in the event's transaction, and after commit the live subscribers,
+ * the delivery worker and the NDJSON stream.
+ */
+export interface AuditLogSteps {
+  /** In the event's own transaction: queue its webhook deliveries. Returns how many it queued. */
+  webhookOutbox: { record(tx: Tx, event: AuditEvent): Promise<number> };
+  /** After commit, when a delivery was queued: send it now rather than at the next poll. */
+  webhookWorker: { wake(): void };
+  /** After commit: `auditEventAdded` subscribers, on every instance. */
+  subscribers: { publish(event: AuditEvent): void };
+  /** After commit: the NDJSON stream (AUDIT_LOG_FILE), when configured. */
+  stream: { write(event: AuditEvent): void } | null;
+}
 
 /**
  * The append-only audit log. Events are written in the caller's transaction, chained by hash per
- * project, and announced to listeners only after that transaction commits.
+ * project, and announced (see AuditLogSteps) only after that transaction commits.
  */
 export class AuditLog {
-  private readonly inTransactionListeners: InTransactionAuditListener[] = [];
-  private readonly committedListeners: CommittedAuditListener[] = [];
-
   constructor(
     private readonly clock: Clock,
-    private readonly db: SqlDatabase,
+    private readonly db: Database,
+    private readonly steps: AuditLogSteps,
   ) {}
-
-  /** Work that must commit with the event (the webhook outbox). */
-  onAppend(listener: InTransactionAuditListener): void {
-    this.inTransactionListeners.push(listener);
-  }
-
-  /** Work to do once the event is committed (subscriptions, the NDJSON stream, waking workers). */
-  onCommitted(listener: CommittedAuditListener): void {
-    this.committedListeners.push(listener);
-  }
 
   /** Appends one event inside `tx`. */
   async append(
-    tx: SqlTx,
+    tx: Tx,
     caller: AuditCaller,
     draft: AuditDraft,
     outcome: { status: AuditStatus; errorCode?: string | null },
@@ -92,31 +93,69 @@ export class AuditLog {
     });
     event.hash = chainHash(event.prevHash, event);
     await tx.sql.insert(AuditEvent, event);
-
-    for (const listener of this.inTransactionListeners) await listener(tx, event);
-    tx.afterCommit(() => this.announce(event));
+    const queuedDeliveries = await this.steps.webhookOutbox.record(tx, event);
+    tx.afterCommit(() => this.announce(event, queuedDeliveries > 0));
     return event;
   }
 
   /**
-   * Runs an audited operation: `fn`'s change and its SUCCESS event commit in one transaction; if
-   * `fn` throws, that transaction rolls back and a FAILURE event is written in a transaction of its
-   * own. Either way the call leaves exactly one event of its own. `fn` works through MikroORM.
+   * The transaction of every audited write: `Database.transaction` that first takes the chain locks
+   * of `projectIds` (in one order, so that two such transactions never wait on each other in
+   * opposite orders), before the work takes any row lock. An event appended later for a project not
+   * named here takes its lock then (correct, but it may deadlock and be retried).
    */
-  run<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: Tx, draft: AuditDraft) => Promise<T>): Promise<T> {
-    return this.audited<Tx, T>(ctx, draft, (work) => inTransaction(ctx.em, work), async (tx) => {
+  transaction<T>(projectIds: ReadonlyArray<string | null | undefined>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const locks = [...new Set(projectIds.filter((id): id is string => !!id).map((id) => clip(id, 64)!))].sort();
+    return this.db.transaction(async (tx) => {
+      for (const projectId of locks) await this.lockChain(tx.sql, projectId);
+      return fn(tx);
+    });
+  }
+
+  /**
+   * Runs an audited operation: `fn`'s change and its SUCCESS event commit in one transaction, which
+   * takes the chain lock of the draft's project first; if `fn` throws, that transaction rolls back
+   * and a FAILURE event is written in a transaction of its own. Either way the call leaves exactly
+   * one event of its own. When the arguments do not name the project (a member revoking a session
+   * by id), `projectOf` finds it before the transaction opens, so that its lock still comes first;
+   * `fn` reads what it needs again inside the transaction.
+   */
+  async audited<T>(
+    ctx: RequestContext,
+    draft: AuditDraft,
+    fn: (tx: Tx, draft: AuditDraft) => Promise<T>,
+    options: { projectOf?: () => Promise<string | null> } = {},
+  ): Promise<T> {
+    const caller = callerOf(ctx);
+    try {
+      if (!draft.projectId && options.projectOf) draft.projectId = await options.projectOf();
+      return await this.transaction([draft.projectId], async (tx) => {
+        const result = await fn(tx, draft);
+        await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
+        return result;
+      });
+    } catch (error) {
+      const code = isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
+      await this.recordFailure(ctx, draft, code);
+      throw error;
+    }
+  }
+
+  /** @deprecated Use `audited`; goes with the last service that works through an EntityManager. */
+  run<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: OrmTx, draft: AuditDraft) => Promise<T>): Promise<T> {
+    return this.auditedOrm<OrmTx, T>(ctx, draft, (work) => inTransaction(ctx.em, work), async (tx) => {
       const result = await fn(tx, draft);
       await tx.em.flush();
       return result;
     });
   }
 
-  /** As `run`, for operations written in hand-written SQL (the hot paths): no unit of work at all. */
-  runSql<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: SqlTx, draft: AuditDraft) => Promise<T>): Promise<T> {
-    return this.audited<SqlTx, T>(ctx, draft, (work) => this.db.transaction(work), (tx) => fn(tx, draft));
+  /** @deprecated Use `audited`. */
+  runSql<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: Tx, draft: AuditDraft) => Promise<T>): Promise<T> {
+    return this.audited(ctx, draft, fn);
   }
 
-  private async audited<X extends SqlTx, T>(
+  private async auditedOrm<X extends Tx, T>(
     ctx: RequestContext,
     draft: AuditDraft,
     transaction: (work: (tx: X) => Promise<T>) => Promise<T>,
@@ -165,14 +204,18 @@ export class AuditLog {
     return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: genesisHash };
   }
 
-  private async announce(event: AuditEvent): Promise<void> {
-    for (const listener of this.committedListeners) {
+  /** After commit: every step runs, whatever another one did. */
+  private announce(event: AuditEvent, deliveriesQueued: boolean): void {
+    const run = (step: string, fn: () => void) => {
       try {
-        await listener(event);
+        fn();
       } catch (error) {
-        console.error("audit listener failed:", error instanceof Error ? error.message : error);
+        console.error(`audit ${step} failed:`, error instanceof Error ? error.message : error);
       }
-    }
+    };
+    run("publish to subscribers", () => this.steps.subscribers.publish(event));
+    if (deliveriesQueued) run("webhook wake-up", () => this.steps.webhookWorker.wake());
+    if (this.steps.stream) run("stream write", () => this.steps.stream!.write(event));
   }
 }
 

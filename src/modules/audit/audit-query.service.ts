@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } f
 import { isPlausibleId } from "../../graphql/validation.js";
 import type { AppPubSub } from "../../pubsub/pubsub.js";
 import type { AuditEventMessage } from "../../pubsub/topics.js";
-import { sqlDatabaseOf } from "../../db/sql.js";
+import { databaseOf } from "../../db/database-of.js";
 import { createTeamMemberLoader } from "../members/team-member.loader.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
@@ -139,7 +139,7 @@ export class AuditQueryService {
     pubsub: AppPubSub,
     private readonly recheck: ActorRecheck,
   ) {
-    this.sequencer = new AuditEventSequencer(pubsub, committedAuditEvents(sqlDatabaseOf(orm.em)));
+    this.sequencer = new AuditEventSequencer(pubsub, committedAuditEvents(databaseOf(orm.em)));
   }
 
   /** Live subscribers on this instance (tests and metrics prove that one that went away left nothing behind). */
@@ -243,7 +243,7 @@ export class AuditQueryService {
 
   private loadersFor(eventId: string): { em: EntityManager; loaders: Loaders } {
     const em = this.orm.em.fork();
-    const db = sqlDatabaseOf(em);
+    const db = databaseOf(em);
     const entry = { em, loaders: { user: createUserLoader(db), member: createTeamMemberLoader(db) } };
     this.eventLoaders.set(eventId, entry);
     // Keep only the latest few events' loaders: enough for every subscriber to take its turn.

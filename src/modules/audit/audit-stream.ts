@@ -18,7 +18,7 @@ export class AuditStream {
     if (!isStdout(target)) this.fd = openForAppend(target);
   }
 
-  /** The AuditLog.onCommitted listener. */
+  /** An AuditLog step, after commit. */
   write(event: AuditEvent): void {
     if (this.closed) return;
     const line = `${JSON.stringify({ ...toAuditEventMessage(event), prevHash: event.prevHash, hash: event.hash })}\n`;

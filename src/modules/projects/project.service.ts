@@ -2,7 +2,7 @@ import type { EntityManager } from "@mikro-orm/core";
 import type { Actor } from "../../auth/actor.js";
 import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
-import type { Sql } from "../../db/sql.js";
+import type { Sql } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { httpUrl, isPlausibleId, requiredText } from "../../graphql/validation.js";

@@ -4,8 +4,8 @@ import { detachedEntity } from "../../db/detached-entity.js";
 import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
-import type { Sql, SqlDatabase } from "../../db/sql.js";
-import type { Tx } from "../../db/transaction.js";
+import type { Sql, Database } from "../../db/database.js";
+import type { OrmTx } from "../../db/transaction.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
@@ -45,7 +45,7 @@ export class SessionService {
     private readonly audit: AuditLog,
     private readonly projects: ProjectService,
     private readonly jwt: SessionJwt,
-    private readonly db: SqlDatabase,
+    private readonly db: Database,
   ) {}
 
   /** Starts the one-hour session a token was exchanged for. */
@@ -123,7 +123,7 @@ export class SessionService {
    * Revokes every active session matching `filter` inside `tx`, one SUCCESS RevokeSession event
    * each (the kill switches: policy off, member disabled or demoted). Returns how many.
    */
-  async revokeActive(tx: Tx, caller: AuditCaller, filter: { projectId: string } | { impersonatorId: string }, cause: string): Promise<number> {
+  async revokeActive(tx: OrmTx, caller: AuditCaller, filter: { projectId: string } | { impersonatorId: string }, cause: string): Promise<number> {
     const now = this.clock.now();
     const active = await tx.em.find(Session, { ...filter, revokedAt: null, expiresAt: { $gt: now } });
     if (active.length === 0) return 0;

@@ -1,9 +1,9 @@
 import type DataLoader from "dataloader";
 import { createByIdLoader } from "../../db/batch-loader.js";
-import type { SqlDatabase } from "../../db/sql.js";
+import type { Database } from "../../db/database.js";
 import { User } from "./user.entity.js";
 
 /** Per-request batch loader: one SELECT for all users a response mentions. */
-export function createUserLoader(db: SqlDatabase): DataLoader<string, User | null> {
+export function createUserLoader(db: Database): DataLoader<string, User | null> {
   return createByIdLoader(db, User, "users");
 }

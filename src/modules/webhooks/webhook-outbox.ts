@@ -1,7 +1,7 @@
 import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
 import { detachedEntity } from "../../db/detached-entity.js";
-import type { SqlTx } from "../../db/sql.js";
+import type { Tx } from "../../db/database.js";
 import type { AuditEvent } from "../audit/audit-event.entity.js";
 import { toAuditEventMessage } from "../audit/audit-message.js";
 import { AuditStatus } from "../audit/audit-status.js";
@@ -40,7 +40,7 @@ export function isWebhookEvent(event: AuditEvent): boolean {
 }
 
 /**
- * The transactional outbox: runs inside every audited transaction (an AuditLog.onAppend listener)
+ * The transactional outbox: runs inside every audited transaction (a step of AuditLog.append)
  * and writes one delivery row per subscribed endpoint, so that an event and its deliveries commit
  * or roll back together. It stays cheap: events that are not announced cost nothing, and a
  * project's enabled endpoints are cached for a second (cleared at once by local endpoint changes;
@@ -56,8 +56,8 @@ export class WebhookOutbox {
     this.cache.delete(projectId);
   }
 
-  /** The AuditLog.onAppend listener. Returns how many deliveries it queued. */
-  async record(tx: SqlTx, event: AuditEvent): Promise<number> {
+  /** An AuditLog step, in the event's transaction. Returns how many deliveries it queued. */
+  async record(tx: Tx, event: AuditEvent): Promise<number> {
     if (!isWebhookEvent(event)) return 0;
     const endpoints = (await this.endpointsOf(tx, event.projectId)).filter((endpoint) => endpoint.eventTypes.includes(event.eventType!));
     if (endpoints.length === 0) return 0;
@@ -83,7 +83,7 @@ export class WebhookOutbox {
     return deliveries.length;
   }
 
-  private async endpointsOf(tx: SqlTx, projectId: string): Promise<SubscribedEndpoint[]> {
+  private async endpointsOf(tx: Tx, projectId: string): Promise<SubscribedEndpoint[]> {
     const cached = this.cache.get(projectId);
     const now = this.clock.now().getTime();
     if (cached && now >= cached.loadedAt && now - cached.loadedAt < endpointCacheMs) return cached.endpoints;

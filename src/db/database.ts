@@ -1,8 +1,5 @@
-import type { EntityClass, EntityManager, IDatabaseDriver } from "@mikro-orm/core";
+import type { EntityClass, EntityManager } from "@mikro-orm/core";
 import type { DatabaseKind } from "./orm.js";
-import { PostgresSqlDatabase } from "./postgres-sql.js";
-import { RowMapper } from "./row-mapper.js";
-import { SqliteSqlDatabase } from "./sqlite-sql.js";
 
 export type SqlValue = string | number | boolean | Date | null;
 export type SqlRow = Record<string, unknown>;
@@ -41,32 +38,22 @@ export interface Sql {
 }
 
 /** A running transaction: its statements, and work to do only once it has committed. */
-export interface SqlTx {
+export interface Tx {
   sql: Sql;
   afterCommit(fn: () => void | Promise<void>): void;
 }
 
-export interface SqlDatabase {
+/**
+ * The one door to the database: statements outside any transaction (`sql`), and `transaction`, the
+ * one transaction primitive (after-commit hooks, deadlock retry: see `runTransaction`).
+ */
+export interface Database {
   readonly kind: DatabaseKind;
   /** Statements outside any transaction, each on its own. */
   readonly sql: Sql;
-  /** The statements of `em`'s open transaction, or `sql` when it has none. */
-  within(em: EntityManager): Sql;
   /** Runs `fn` in one transaction of its own; see `runTransaction` for retries and afterCommit. */
-  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** @deprecated The statements of `em`'s open MikroORM transaction; goes with the last EntityManager use. */
+  within(em: EntityManager): Sql;
 }
 
-const databases = new WeakMap<IDatabaseDriver, SqlDatabase>();
-
-/** The SqlDatabase of the database `em` works on (one per MikroORM instance, made on first use). */
-export function sqlDatabaseOf(em: EntityManager): SqlDatabase {
-  const driver = em.getDriver();
-  let database = databases.get(driver);
-  if (!database) {
-    const postgres = driver.constructor.name === "PostgreSqlDriver";
-    const rows = new RowMapper(em.getMetadata());
-    database = postgres ? new PostgresSqlDatabase(em, rows) : new SqliteSqlDatabase(em, rows);
-    databases.set(driver, database);
-  }
-  return database;
-}
