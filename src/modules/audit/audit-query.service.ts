@@ -162,7 +162,7 @@ export class AuditQueryService {
     ctx: RequestContext,
     args: { projectId: string; filter?: AuditEventFilter | null; first?: number | null; after?: string | null },
   ): Promise<Connection<AuditEvent>> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
     const limit = pageSize(args.first);
     const filter = normalizeAuditFilter(args.filter);
     const afterSeq = decodeSeqCursor(args.after);
@@ -190,7 +190,7 @@ export class AuditQueryService {
    * starts listening (see AuditEventSequencer).
    */
   async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
     const filter = normalizeAuditFilter(args.filter);
     const messages = this.sequencer.subscribe(project.id)[Symbol.asyncIterator]();
     // Pulled one event at a time by graphql-ws; the sequencer's bounded buffer holds what has not

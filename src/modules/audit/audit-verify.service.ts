@@ -55,7 +55,7 @@ export class AuditVerifyService {
 
   /** Verifies the chain of a project the caller may read (a backend only its own). */
   async verify(ctx: RequestContext, projectId: string): Promise<AuditChainVerification> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, projectId);
     // A fork of its own: thousands of rows must not pile up in the request's identity map.
     return verifyAuditChain(this.orm.em.fork(), project.id, this.batchSize);
   }

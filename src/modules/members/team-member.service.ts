@@ -73,7 +73,7 @@ export class TeamMemberService {
       if (wasAbleToImpersonate && !canStillImpersonate) {
         const cause = member.disabled ? "member_disabled" : "member_role_changed";
         await tx.em.flush();
-        await this.tokens.voidOutstanding(tx.em, { impersonatorId: member.id }, this.clock.now());
+        await this.tokens.voidOutstanding(tx.sql, { impersonatorId: member.id }, this.clock.now());
         await this.sessions.revokeActive(tx, callerOf(ctx), { impersonatorId: member.id }, cause);
       }
       return member;

@@ -19,7 +19,7 @@ export class PolicyService {
   ) {}
 
   async get(ctx: RequestContext, projectId: string): Promise<ImpersonationPolicy> {
-    return ImpersonationPolicy.of(await this.projects.requireForActor(ctx.em, ctx.actor, projectId));
+    return ImpersonationPolicy.of(await this.projects.requireForActorOrm(ctx.em, ctx.actor, projectId));
   }
 
   /**
@@ -32,7 +32,7 @@ export class PolicyService {
       if (input.tokenTtlSeconds !== undefined && input.tokenTtlSeconds !== null) {
         intInRange(input.tokenTtlSeconds, "tokenTtlSeconds", tokenTtlBounds.min, tokenTtlBounds.max);
       }
-      const project = await this.projects.requireForActor(tx.em, ctx.actor, projectId);
+      const project = await this.projects.requireForActorOrm(tx.em, ctx.actor, projectId);
       const before = ImpersonationPolicy.of(project);
       const changes: Partial<Pick<Project, "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds">> = {};
       if (typeof input.allowImpersonation === "boolean") changes.allowImpersonation = input.allowImpersonation;
@@ -44,7 +44,7 @@ export class PolicyService {
 
       if (before.allowImpersonation && !after.allowImpersonation) {
         const now = this.clock.now();
-        const voided = await this.tokens.voidOutstanding(tx.em, { projectId: project.id }, now);
+        const voided = await this.tokens.voidOutstanding(tx.sql, { projectId: project.id }, now);
         const revoked = await this.sessions.revokeActive(tx, callerOf(ctx), { projectId: project.id }, "policy_disabled");
         draft.details = { ...draft.details, revokedSessions: revoked, voidedTokens: voided };
       }

@@ -51,12 +51,16 @@ export class ProjectService {
    * Loads a project for a caller. A backend or frontend reaches only its own project (FORBIDDEN
    * otherwise, whether or not the other exists); a member gets NOT_FOUND for an unknown id.
    */
-  requireForActor(em: EntityManager, actor: Actor, projectId: string): Promise<Project> {
+  /** @deprecated Use `requireForActor` with a `Sql`; goes with the last EntityManager use. */
+  requireForActorOrm(em: EntityManager, actor: Actor, projectId: string): Promise<Project> {
     return requireFor(actor, projectId, (id) => em.findOne(Project, { id }));
   }
 
-  /** As `requireForActor`, read with hand-written SQL (the project is not in any unit of work). */
-  requireForActorSql(sql: Sql, actor: Actor, projectId: string): Promise<Project> {
+  /**
+   * Loads a project for a caller. A backend or frontend reaches only its own project (FORBIDDEN
+   * otherwise, whether or not the other exists); a member gets NOT_FOUND for an unknown id.
+   */
+  requireForActor(sql: Sql, actor: Actor, projectId: string): Promise<Project> {
     return requireFor(actor, projectId, (id) => sql.entity(Project, "select * from projects where id = ?", [id]));
   }
 }

@@ -4,8 +4,7 @@ import { detachedEntity } from "../../db/detached-entity.js";
 import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
-import type { Sql, Database } from "../../db/database.js";
-import type { OrmTx } from "../../db/transaction.js";
+import type { Database, Sql, Tx } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
@@ -123,11 +122,13 @@ export class SessionService {
    * Revokes every active session matching `filter` inside `tx`, one SUCCESS RevokeSession event
    * each (the kill switches: policy off, member disabled or demoted). Returns how many.
    */
-  async revokeActive(tx: OrmTx, caller: AuditCaller, filter: { projectId: string } | { impersonatorId: string }, cause: string): Promise<number> {
+  async revokeActive(tx: Tx, caller: AuditCaller, filter: { projectId: string } | { impersonatorId: string }, cause: string): Promise<number> {
     const now = this.clock.now();
-    const active = await tx.em.find(Session, { ...filter, revokedAt: null, expiresAt: { $gt: now } });
+    const [column, value] = "projectId" in filter ? ["project_id", filter.projectId] : ["impersonator_id", filter.impersonatorId];
+    const active = await tx.sql.entities(Session, `select * from sessions where ${column} = ? and revoked_at is null and expires_at > ? order by id`, [value, now]);
     if (active.length === 0) return 0;
-    await tx.em.nativeUpdate(Session, { id: { $in: active.map((s) => s.id) }, revokedAt: null }, { revokedAt: now });
+    const ids = active.map((session) => session.id);
+    await tx.sql.run(`update sessions set revoked_at = ? where id in (${ids.map(() => "?").join(", ")}) and revoked_at is null`, [now, ...ids]);
     for (const session of active) {
       await this.audit.append(
         tx,
@@ -152,7 +153,7 @@ export class SessionService {
     ctx: RequestContext,
     args: { projectId: string; userId?: string | null; impersonatorId?: string | null; activeOnly?: boolean | null; first?: number | null; after?: string | null },
   ): Promise<Connection<Session>> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
     const limit = pageSize(args.first);
     const after = decodeCursor(args.after, ["number", "string"]);
     const where: Record<string, unknown>[] = [{ projectId: project.id }];

@@ -1,10 +1,10 @@
-import type { EntityManager } from "@mikro-orm/core";
 import { hashSecret, newId, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import { detachedEntity } from "../../db/detached-entity.js";
 import type { FailureLimiter } from "../../auth/failure-limiter.js";
 import type { SessionJwt } from "../../auth/session-jwt.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
+import type { Sql } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { clipCharacters, isPlausibleId, requiredText } from "../../graphql/validation.js";
@@ -48,7 +48,7 @@ export class TokenService {
     };
     return this.audit.runSql(ctx, draft, async (tx) => {
       const reason = requiredText(input.reason, "reason", 500);
-      const project = await this.projects.requireForActorSql(tx.sql, ctx.actor, input.projectId);
+      const project = await this.projects.requireForActor(tx.sql, ctx.actor, input.projectId);
       if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
       const user = isPlausibleId(input.userId)
         ? await tx.sql.entity(User, "select * from users where id = ? and project_id = ?", [input.userId, project.id])
@@ -154,8 +154,9 @@ export class TokenService {
   }
 
   /** Voids every unused, unexpired token matching `filter`; returns how many. */
-  async voidOutstanding(em: EntityManager, filter: { projectId: string } | { impersonatorId: string }, now: Date): Promise<number> {
-    return em.nativeUpdate(ImpersonationToken, { ...filter, usedAt: null, voidedAt: null, expiresAt: { $gt: now } }, { voidedAt: now });
+  async voidOutstanding(sql: Sql, filter: { projectId: string } | { impersonatorId: string }, now: Date): Promise<number> {
+    const [column, value] = "projectId" in filter ? ["project_id", filter.projectId] : ["impersonator_id", filter.impersonatorId];
+    return sql.run(`update impersonation_tokens set voided_at = ? where ${column} = ? and used_at is null and voided_at is null and expires_at > ?`, [now, value, now]);
   }
 }
 

@@ -21,7 +21,7 @@ export class UserService {
   ) {}
 
   async create(ctx: RequestContext, input: { projectId: string; email: string; name?: string | null }): Promise<User> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, input.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, input.projectId);
     const user = new User();
     user.projectId = project.id;
     user.email = email(input.email);
@@ -37,14 +37,14 @@ export class UserService {
   }
 
   async get(ctx: RequestContext, projectId: string, id: string): Promise<User | null> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, projectId);
     if (!isPlausibleId(id)) return null;
     return ctx.em.findOne(User, { id, projectId: project.id });
   }
 
   /** Users of a project, oldest first; `search` matches email or name, case-insensitively. */
   async list(ctx: RequestContext, args: { projectId: string; search?: string | null; first?: number | null; after?: string | null }): Promise<Connection<User>> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
     const limit = pageSize(args.first);
     const after = decodeCursor(args.after, ["number", "string"]);
     const qb = (ctx.em as SqlEntityManager)

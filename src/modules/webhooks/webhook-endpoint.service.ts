@@ -46,7 +46,7 @@ export class WebhookEndpointService {
 
   /** Creates an endpoint with a fresh signing secret, returned once. */
   async create(ctx: RequestContext, input: CreateWebhookEndpointInput): Promise<NewWebhookEndpoint> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, input.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, input.projectId);
     const url = validateWebhookUrl(input.url, this.config.webhookAllowPrivateUrls);
     const eventTypes = validateEventTypes(input.eventTypes);
     const existing = await ctx.em.count(WebhookEndpoint, { projectId: project.id });
@@ -66,7 +66,7 @@ export class WebhookEndpointService {
   }
 
   async list(ctx: RequestContext, projectId: string): Promise<WebhookEndpoint[]> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, projectId);
     return ctx.em.find(WebhookEndpoint, { projectId: project.id }, { orderBy: { createdAt: "asc", id: "asc" } });
   }
 
@@ -131,7 +131,7 @@ export class WebhookEndpointService {
     ctx: RequestContext,
     args: { projectId: string; endpointId?: string | null; status?: WebhookDeliveryStatus | null; first?: number | null; after?: string | null },
   ): Promise<Connection<WebhookDelivery>> {
-    const project = await this.projects.requireForActor(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
     const limit = pageSize(args.first);
     const after = decodeCursor(args.after, ["number", "string"]);
     const where: Record<string, unknown>[] = [{ projectId: project.id }];
@@ -157,7 +157,7 @@ export class WebhookEndpointService {
   async retry(ctx: RequestContext, id: string): Promise<WebhookDelivery> {
     const delivery = isPlausibleId(id) ? await ctx.em.findOne(WebhookDelivery, { id }) : null;
     if (!delivery) throw new AppError(ErrorCode.NOT_FOUND, "Webhook delivery not found.");
-    await this.projects.requireForActor(ctx.em, ctx.actor, delivery.projectId);
+    await this.projects.requireForActorOrm(ctx.em, ctx.actor, delivery.projectId);
     if (delivery.status !== WebhookDeliveryStatus.FAILED) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, `Only a FAILED delivery can be retried; this one is ${delivery.status}.`);
     }
@@ -175,7 +175,7 @@ export class WebhookEndpointService {
   private async requireEndpoint(ctx: RequestContext, id: string): Promise<WebhookEndpoint> {
     const endpoint = isPlausibleId(id) ? await ctx.em.findOne(WebhookEndpoint, { id }) : null;
     if (!endpoint) throw new AppError(ErrorCode.NOT_FOUND, "Webhook endpoint not found.");
-    await this.projects.requireForActor(ctx.em, ctx.actor, endpoint.projectId);
+    await this.projects.requireForActorOrm(ctx.em, ctx.actor, endpoint.projectId);
     return endpoint;
   }
 }
