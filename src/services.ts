@@ -5,6 +5,7 @@ import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { databaseKind } from "./db/orm.js";
+import type { Database } from "./db/database.js";
 import { databaseOf } from "./db/database-of.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
 import { AuditQueryService } from "./modules/audit/audit-query.service.js";
@@ -29,6 +30,8 @@ export interface Services {
   config: Config;
   clock: Clock;
   orm: MikroORM;
+  /** The database's one door (statements and transactions), for code that has no service of its own (the authChecker's refusal path). */
+  db: Database;
   pubsub: AppPubSub;
   audit: AuditLog;
   auditQuery: AuditQueryService;
@@ -72,12 +75,12 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const projects = new ProjectService(clock);
   const sessions = new SessionService(clock, audit, projects, jwt, db);
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
-  const policy = new PolicyService(clock, audit, projects, sessions, tokens);
+  const policy = new PolicyService(clock, audit, projects, sessions, tokens, db);
   const recheck = new ActorRecheck(orm, pubsub);
   const members = new TeamMemberService(clock, sessions, tokens, recheck);
   const users = new UserService(clock, projects);
   const auditQuery = new AuditQueryService(orm, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(orm, projects);
   const webhooks = new WebhookEndpointService(clock, config, projects, outbox, webhookWorker);
-  return { config, clock, orm, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
+  return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
 }

@@ -21,7 +21,7 @@ export const authChecker: AuthCheckerFn<RequestContext, Permission> = async ({ c
     throw new AppError(ErrorCode.UNAUTHENTICATED);
   }
   if (info.parentType.name === "Mutation") {
-    const draft = await deniedCallDraft(context, info.fieldName, args);
+    const draft = await deniedCallDraft(context, context.services.db.sql, info.fieldName, args);
     if (draft) await context.services.audit.recordFailure(context, draft, ErrorCode.FORBIDDEN);
   }
   throw new AppError(ErrorCode.FORBIDDEN);

@@ -1,18 +1,13 @@
 import type { Clock } from "../clock.js";
+import type { Session } from "../modules/sessions/session.entity.js";
 import { decodeCompactJws, signCompactEs256, verifyEs256 } from "./jws-es256.js";
 import { signingAlgorithm, type SigningKeyService } from "../modules/signing-keys/signing-key.service.js";
 
 /** A JWT lives at most this long; clients refresh it through authenticateSession. */
 export const sessionJwtLifetimeSeconds = 5 * 60;
 
-export interface SessionJwtSubject {
-  projectId: string;
-  userId: string;
-  sessionId: string;
-  impersonatorId: string;
-  impersonatorEmail: string;
-  sessionExpiresAt: Date;
-}
+/** What a session JWT says about its session. */
+export type SessionJwtSubject = Pick<Session, "id" | "projectId" | "userId" | "impersonatorId" | "impersonatorEmail" | "expiresAt">;
 
 export interface SessionJwtClaims {
   iss: string;
@@ -44,22 +39,26 @@ export class SessionJwt {
     private readonly issuer: () => string,
   ) {}
 
-  sign(subject: SessionJwtSubject): string {
+  /**
+   * The JWT of `session`, the one place one is signed (token exchange and authenticateSession): it
+   * expires with the session at the latest.
+   */
+  signFor(session: SessionJwtSubject): string {
     const { kid, key } = this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(subject.sessionExpiresAt.getTime() / 1000));
+    const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(session.expiresAt.getTime() / 1000));
     if (this.signedThisSecond.iat !== iat) this.signedThisSecond = { iat, jwts: new Map() };
-    const claimsKey = [kid, exp, subject.sessionId, subject.projectId, subject.userId, subject.impersonatorId, subject.impersonatorEmail].join("\n");
+    const claimsKey = [kid, exp, session.id, session.projectId, session.userId, session.impersonatorId, session.impersonatorEmail].join("\n");
     const signed = this.signedThisSecond.jwts.get(claimsKey);
     if (signed) return signed;
     const jwt = signCompactEs256(
       { alg: signingAlgorithm, kid, typ: "JWT" },
       {
-        sid: subject.sessionId,
-        act: { sub: subject.impersonatorId, email: subject.impersonatorEmail },
+        sid: session.id,
+        act: { sub: session.impersonatorId, email: session.impersonatorEmail },
         iss: this.issuer(),
-        aud: subject.projectId,
-        sub: subject.userId,
+        aud: session.projectId,
+        sub: session.userId,
         iat,
         exp,
       },

@@ -1,73 +1,45 @@
 import { hashSecret } from "../../auth/secrets.js";
 import type { RequestContext } from "../../context.js";
+import type { Sql } from "../../db/database.js";
 import { isPlausibleId } from "../../graphql/validation.js";
-import { Session } from "../sessions/session.entity.js";
-import { ImpersonationToken } from "../tokens/impersonation-token.entity.js";
+import { setPolicyDraft } from "../policy/policy.audit.js";
+import { revokeSessionDraft } from "../sessions/session.audit.js";
+import { sessionRepository } from "../sessions/session.repository.js";
+import { impersonationTokenRepository } from "../tokens/impersonation-token.repository.js";
+import { authenticateTokenDraft, createTokenDraft } from "../tokens/token.audit.js";
+import { maxTokenLength } from "../tokens/token.service.js";
 import type { AuditDraft } from "./audit-log.service.js";
-import { AuditAction } from "./audit-status.js";
 
 type Args = Record<string, unknown>;
 
-const str = (value: unknown): string | null => (typeof value === "string" ? value : null);
+/**
+ * The audited mutations, by field name, each with its module's own draft builder (the one its
+ * service uses). A refused token or session call looks the row up, so that the attempt lands in
+ * that project's log.
+ */
+const deniedDrafts = new Map<string, (ctx: RequestContext, args: Args, sql: Sql) => AuditDraft | Promise<AuditDraft>>([
+  ["setImpersonationPolicy", (_ctx, args) => setPolicyDraft(args.projectId)],
+  ["createImpersonationToken", (ctx, args) => createTokenDraft(ctx, (args.input ?? {}) as Args)],
+  [
+    "authenticateImpersonationToken",
+    async (ctx, { token }, sql) =>
+      authenticateTokenDraft(
+        ctx,
+        typeof token === "string" && token && token.length <= maxTokenLength ? await impersonationTokenRepository.findByHash(sql, hashSecret(token)) : null,
+      ),
+  ],
+  [
+    "revokeSession",
+    async (ctx, { sessionId }, sql) =>
+      revokeSessionDraft(ctx, typeof sessionId === "string" && isPlausibleId(sessionId) ? await sessionRepository.find(sql, { id: sessionId }) : null),
+  ],
+]);
 
 /**
  * The audit draft for an audited mutation that the authorization matrix refused, or null when the
- * field is not audited. Looks up the project a token or session belongs to, so that a refused
- * attempt lands in that project's log.
+ * field is not audited. `sql`: statements outside any transaction.
  */
-export async function deniedCallDraft(ctx: RequestContext, fieldName: string, args: Args): Promise<AuditDraft | null> {
-  const member = ctx.actor.kind === "member" ? ctx.actor.member : null;
-  const callerProject = ctx.actor.kind === "backend" || ctx.actor.kind === "frontend" ? ctx.actor.project.id : null;
-  switch (fieldName) {
-    case "setImpersonationPolicy":
-      return { action: AuditAction.SetImpersonationPolicy, projectId: str(args.projectId) };
-    case "createImpersonationToken": {
-      const input = (args.input ?? {}) as Args;
-      return {
-        action: AuditAction.CreateImpersonationToken,
-        projectId: str(input.projectId),
-        userId: str(input.userId),
-        reason: str(input.reason)?.trim() || null,
-        impersonatorId: member?.id ?? null,
-        impersonatorEmail: member?.email ?? null,
-      };
-    }
-    case "authenticateImpersonationToken": {
-      const token = str(args.token);
-      const found = token && token.length <= 256 ? await ctx.em.findOne(ImpersonationToken, { tokenHash: hashSecret(token) }) : null;
-      const { projectId, own: row } = inEventProject(found, callerProject);
-      return {
-        action: AuditAction.AuthenticateImpersonationToken,
-        projectId,
-        userId: row?.userId ?? null,
-        impersonatorId: row?.impersonatorId ?? null,
-        impersonatorEmail: row?.impersonatorEmail ?? null,
-        reason: row?.reason ?? null,
-      };
-    }
-    case "revokeSession": {
-      const sessionId = str(args.sessionId);
-      const found = sessionId && isPlausibleId(sessionId) ? await ctx.em.findOne(Session, { id: sessionId }) : null;
-      const { projectId, own: session } = inEventProject(found, callerProject);
-      return {
-        action: AuditAction.RevokeSession,
-        projectId,
-        sessionId: session?.id ?? null,
-        userId: session?.userId ?? null,
-        impersonatorId: session?.impersonatorId ?? null,
-        impersonatorEmail: session?.impersonatorEmail ?? null,
-      };
-    }
-    default:
-      return null;
-  }
-}
-
-/**
- * The project whose log a refused call about `found` (a token or session) lands in: the caller's
- * own, or else the row's. What the row says is recorded only when it belongs to that project.
- */
-function inEventProject<T extends { projectId: string }>(found: T | null, callerProject: string | null): { projectId: string | null; own: T | null } {
-  const projectId = callerProject ?? found?.projectId ?? null;
-  return { projectId, own: found && found.projectId === projectId ? found : null };
+export async function deniedCallDraft(ctx: RequestContext, sql: Sql, fieldName: string, args: Args): Promise<AuditDraft | null> {
+  const draft = deniedDrafts.get(fieldName);
+  return draft ? draft(ctx, args, sql) : null;
 }

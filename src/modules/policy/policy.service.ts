@@ -1,12 +1,13 @@
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
+import type { Database } from "../../db/database.js";
 import { intInRange } from "../../graphql/validation.js";
-import { AuditAction } from "../audit/audit-status.js";
 import { callerOf, type AuditLog } from "../audit/audit-log.service.js";
-import { Project } from "../projects/project.entity.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
 import type { TokenService } from "../tokens/token.service.js";
+import { setPolicyDraft } from "./policy.audit.js";
+import { policyRepository, type PolicyValues } from "./policy.repository.js";
 import { ImpersonationPolicy, tokenTtlBounds, type ImpersonationPolicyInput } from "./policy.types.js";
 
 export class PolicyService {
@@ -16,10 +17,11 @@ export class PolicyService {
     private readonly projects: ProjectService,
     private readonly sessions: SessionService,
     private readonly tokens: TokenService,
+    private readonly db: Database,
   ) {}
 
   async get(ctx: RequestContext, projectId: string): Promise<ImpersonationPolicy> {
-    return ImpersonationPolicy.of(await this.projects.requireForActorOrm(ctx.em, ctx.actor, projectId));
+    return ImpersonationPolicy.of(await this.projects.requireForActor(this.db.sql, ctx.actor, projectId));
   }
 
   /**
@@ -28,18 +30,20 @@ export class PolicyService {
    * back on revives neither.
    */
   async set(ctx: RequestContext, projectId: string, input: ImpersonationPolicyInput): Promise<ImpersonationPolicy> {
-    return this.audit.run(ctx, { action: AuditAction.SetImpersonationPolicy, projectId }, async (tx, draft) => {
+    return this.audit.audited(ctx, setPolicyDraft(projectId), async (tx, draft) => {
       if (input.tokenTtlSeconds !== undefined && input.tokenTtlSeconds !== null) {
         intInRange(input.tokenTtlSeconds, "tokenTtlSeconds", tokenTtlBounds.min, tokenTtlBounds.max);
       }
-      const project = await this.projects.requireForActorOrm(tx.em, ctx.actor, projectId);
+      const project = await this.projects.requireForActor(tx.sql, ctx.actor, projectId);
       const before = ImpersonationPolicy.of(project);
-      const changes: Partial<Pick<Project, "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds">> = {};
-      if (typeof input.allowImpersonation === "boolean") changes.allowImpersonation = input.allowImpersonation;
-      if (typeof input.allowFrontendAuthentication === "boolean") changes.allowFrontendAuthentication = input.allowFrontendAuthentication;
-      if (typeof input.tokenTtlSeconds === "number") changes.tokenTtlSeconds = input.tokenTtlSeconds;
-      Object.assign(project, changes); // flushed when the transaction commits
-      const after = ImpersonationPolicy.of(project);
+      const after = ImpersonationPolicy.of({
+        id: project.id,
+        allowImpersonation: typeof input.allowImpersonation === "boolean" ? input.allowImpersonation : before.allowImpersonation,
+        allowFrontendAuthentication:
+          typeof input.allowFrontendAuthentication === "boolean" ? input.allowFrontendAuthentication : before.allowFrontendAuthentication,
+        tokenTtlSeconds: typeof input.tokenTtlSeconds === "number" ? input.tokenTtlSeconds : before.tokenTtlSeconds,
+      });
+      await policyRepository.update(tx.sql, project.id, changedValues(before, after));
       draft.details = { old: policyValues(before), new: policyValues(after) };
 
       if (before.allowImpersonation && !after.allowImpersonation) {
@@ -53,10 +57,19 @@ export class PolicyService {
   }
 }
 
-function policyValues(policy: ImpersonationPolicy) {
+function policyValues(policy: PolicyValues): PolicyValues {
   return {
     allowImpersonation: policy.allowImpersonation,
     allowFrontendAuthentication: policy.allowFrontendAuthentication,
     tokenTtlSeconds: policy.tokenTtlSeconds,
   };
+}
+
+/** The values `after` changes: only these are written (nothing at all when none is). */
+function changedValues(before: PolicyValues, after: PolicyValues): Partial<PolicyValues> {
+  const changes: Partial<PolicyValues> = {};
+  if (after.allowImpersonation !== before.allowImpersonation) changes.allowImpersonation = after.allowImpersonation;
+  if (after.allowFrontendAuthentication !== before.allowFrontendAuthentication) changes.allowFrontendAuthentication = after.allowFrontendAuthentication;
+  if (after.tokenTtlSeconds !== before.tokenTtlSeconds) changes.tokenTtlSeconds = after.tokenTtlSeconds;
+  return changes;
 }

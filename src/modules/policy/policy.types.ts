@@ -22,7 +22,7 @@ export class ImpersonationPolicy {
   @Field(() => Int, { description: "Always 60; read-only." })
   sessionDurationMinutes!: number;
 
-  static of(project: Project): ImpersonationPolicy {
+  static of(project: Pick<Project, "id" | "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds">): ImpersonationPolicy {
     return Object.assign(new ImpersonationPolicy(), {
       projectId: project.id,
       allowImpersonation: project.allowImpersonation,

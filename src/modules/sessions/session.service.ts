@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/core";
 import { hashSecret, newId, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import { detachedEntity } from "../../db/detached-entity.js";
 import type { SessionJwt, SessionJwtClaims } from "../../auth/session-jwt.js";
@@ -9,14 +8,16 @@ import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { isPlausibleId } from "../../graphql/validation.js";
-import { AuditAction } from "../audit/audit-status.js";
+import { callerProjectOf } from "../audit/audit-draft-scope.js";
 import type { AuditCaller, AuditDraft, AuditLog } from "../audit/audit-log.service.js";
 import { AuditStatus } from "../audit/audit-status.js";
 import { sessionDurationMinutes } from "../policy/policy.types.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { ImpersonationToken } from "../tokens/impersonation-token.entity.js";
-import { User } from "../users/user.entity.js";
+import type { User } from "../users/user.entity.js";
+import { killSwitchRevokeDraft, revokeSessionDraft } from "./session.audit.js";
 import { Session } from "./session.entity.js";
+import { sessionRepository, type SessionFilter, type SessionKey, type SessionWithUser } from "./session.repository.js";
 
 const maxCredentialLength = 4096;
 
@@ -24,12 +25,6 @@ export interface SessionLocator {
   sessionId?: string | null;
   sessionToken?: string | null;
   sessionJwt?: string | null;
-}
-
-interface LocatedSession {
-  session: Session;
-  /** The session's user; null if it no longer exists. */
-  user: User | null;
 }
 
 export interface AuthenticatedSession {
@@ -63,7 +58,7 @@ export class SessionService {
       expiresAt: new Date(now.getTime() + sessionDurationMinutes * 60_000),
       revokedAt: null,
     });
-    await sql.insert(Session, session);
+    await sessionRepository.insert(sql, session);
     return { session, sessionToken };
   }
 
@@ -81,69 +76,59 @@ export class SessionService {
     const now = this.clock.now();
     this.assertActive(session, now);
     if (!user) throw new AppError(ErrorCode.SESSION_NOT_FOUND);
-    await this.db.sql.run("update sessions set last_accessed_at = ? where id = ?", [now, session.id]);
+    await sessionRepository.touch(this.db.sql, session.id, now);
     session.lastAccessedAt = now;
-    return { session, user, sessionJwt: this.sign(session) };
+    return { session, user, sessionJwt: this.jwt.signFor(session) };
   }
 
   /**
    * Revokes a session. Revoking an already revoked session succeeds and changes nothing; its audit
-   * event records the no-op. The frontend may revoke only with the session's own token or JWT.
+   * event records the no-op. The frontend may revoke only with the session's own token or JWT. A
+   * member's call names no project: the session's is read first, so that its chain lock is taken
+   * before anything else, and the session is read again inside the transaction.
    */
   async revoke(ctx: RequestContext, args: SessionLocator): Promise<Session> {
-    const draft = { action: AuditAction.RevokeSession, projectId: ctx.actor.kind === "member" ? null : actorProject(ctx) };
     // Verified before the transaction opens: an unknown kid may reload keys, which must not wait on
     // the connection the transaction holds (SQLite has one).
     const claims = await this.verifiedClaims(args);
-    return this.audit.run(ctx, draft, async (tx, draft) => {
-      if (ctx.actor.kind === "frontend" && args.sessionId) {
-        throw new AppError(ErrorCode.FORBIDDEN, "The frontend may revoke a session only with its sessionToken or sessionJwt.");
-      }
-      const { session } = await this.locate(tx.sql, ctx, args, claims);
-      Object.assign(draft, {
-        projectId: session.projectId,
-        userId: session.userId,
-        impersonatorId: session.impersonatorId,
-        impersonatorEmail: session.impersonatorEmail,
-        sessionId: session.id,
-      });
-      await this.audit.lockChain(tx.sql, session.projectId);
-      const now = this.clock.now();
-      // The conditional update decides: of many concurrent revocations exactly one changes the row.
-      if (session.revokedAt) return this.revokedAlready(draft, session);
-      const changed = await tx.em.nativeUpdate(Session, { id: session.id, revokedAt: null }, { revokedAt: now });
-      // Lost the race to a concurrent revocation: report the time it recorded.
-      if (changed === 0) return this.revokedAlready(draft, await tx.em.findOneOrFail(Session, { id: session.id }, { refresh: true }));
-      return detached(session, now);
-    });
+    return this.audit.audited(
+      ctx,
+      revokeSessionDraft(ctx, null),
+      async (tx, draft) => {
+        if (ctx.actor.kind === "frontend" && args.sessionId) {
+          throw new AppError(ErrorCode.FORBIDDEN, "The frontend may revoke a session only with its sessionToken or sessionJwt.");
+        }
+        const { session } = await this.locate(tx.sql, ctx, args, claims);
+        Object.assign(draft, revokeSessionDraft(ctx, session));
+        if (session.revokedAt) return revokedAlready(draft, session);
+        const now = this.clock.now();
+        // The conditional update decides: of many concurrent revocations exactly one changes the row.
+        if (await sessionRepository.revokeIfActive(tx.sql, session.id, now)) {
+          session.revokedAt = now;
+          return session;
+        }
+        // Lost the race to a concurrent revocation: report the time it recorded.
+        return revokedAlready(draft, (await sessionRepository.find(tx.sql, { id: session.id }))!);
+      },
+      { projectOf: () => this.projectOf(args, claims) },
+    );
   }
 
   /**
    * Revokes every active session matching `filter` inside `tx`, one SUCCESS RevokeSession event
    * each (the kill switches: policy off, member disabled or demoted). Returns how many.
    */
-  async revokeActive(tx: Tx, caller: AuditCaller, filter: { projectId: string } | { impersonatorId: string }, cause: string): Promise<number> {
+  async revokeActive(tx: Tx, caller: AuditCaller, filter: SessionFilter, cause: string): Promise<number> {
     const now = this.clock.now();
-    const [column, value] = "projectId" in filter ? ["project_id", filter.projectId] : ["impersonator_id", filter.impersonatorId];
-    const active = await tx.sql.entities(Session, `select * from sessions where ${column} = ? and revoked_at is null and expires_at > ? order by id`, [value, now]);
+    const active = await sessionRepository.findActive(tx.sql, filter, now);
     if (active.length === 0) return 0;
-    const ids = active.map((session) => session.id);
-    await tx.sql.run(`update sessions set revoked_at = ? where id in (${ids.map(() => "?").join(", ")}) and revoked_at is null`, [now, ...ids]);
+    await sessionRepository.revokeAll(
+      tx.sql,
+      active.map((session) => session.id),
+      now,
+    );
     for (const session of active) {
-      await this.audit.append(
-        tx,
-        caller,
-        {
-          action: AuditAction.RevokeSession,
-          projectId: session.projectId,
-          userId: session.userId,
-          impersonatorId: session.impersonatorId,
-          impersonatorEmail: session.impersonatorEmail,
-          sessionId: session.id,
-          details: { cause },
-        },
-        { status: AuditStatus.SUCCESS },
-      );
+      await this.audit.append(tx, caller, killSwitchRevokeDraft(session, cause), { status: AuditStatus.SUCCESS });
     }
     return active.length;
   }
@@ -153,40 +138,31 @@ export class SessionService {
     ctx: RequestContext,
     args: { projectId: string; userId?: string | null; impersonatorId?: string | null; activeOnly?: boolean | null; first?: number | null; after?: string | null },
   ): Promise<Connection<Session>> {
-    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActor(this.db.sql, ctx.actor, args.projectId);
     const limit = pageSize(args.first);
-    const after = decodeCursor(args.after, ["number", "string"]);
-    const where: Record<string, unknown>[] = [{ projectId: project.id }];
-    if (args.userId) where.push({ userId: args.userId });
-    if (args.impersonatorId) where.push({ impersonatorId: args.impersonatorId });
-    if (args.activeOnly) where.push({ revokedAt: null, expiresAt: { $gt: this.clock.now() } });
-    if (after) {
-      const [startedAt, id] = after as [number, string];
-      where.push({ $or: [{ startedAt: { $lt: new Date(startedAt) } }, { startedAt: new Date(startedAt), id: { $lt: id } }] });
-    }
-    const rows = await ctx.em.find(Session, { $and: where }, { orderBy: { startedAt: "desc", id: "desc" }, limit: limit + 1 });
+    const after = decodeCursor(args.after, ["number", "string"]) as [number, string] | null;
+    const rows = await sessionRepository.list(
+      this.db.sql,
+      { projectId: project.id, userId: args.userId, impersonatorId: args.impersonatorId, activeAt: args.activeOnly ? this.clock.now() : null },
+      after && [new Date(after[0]), after[1]],
+      limit + 1,
+    );
     return toConnection(rows, limit, (session) => encodeCursor([session.startedAt.getTime(), session.id]));
-  }
-
-  private sign(session: Session): string {
-    return this.jwt.sign({
-      projectId: session.projectId,
-      userId: session.userId,
-      sessionId: session.id,
-      impersonatorId: session.impersonatorId,
-      impersonatorEmail: session.impersonatorEmail,
-      sessionExpiresAt: session.expiresAt,
-    });
-  }
-
-  private revokedAlready(draft: AuditDraft, session: Session): Session {
-    draft.details = { noop: true, reason: "already revoked" };
-    return detached(session, session.revokedAt);
   }
 
   private async verifiedClaims(args: SessionLocator): Promise<SessionJwtClaims | null> {
     if (typeof args.sessionJwt !== "string" || args.sessionJwt.length > maxCredentialLength) return null;
     return this.jwt.verifySignature(args.sessionJwt);
+  }
+
+  /**
+   * The project of the session the locator names, as `locate` would find it, or null (then `locate`
+   * refuses the call inside the transaction).
+   */
+  private async projectOf(args: SessionLocator, claims: SessionJwtClaims | null): Promise<string | null> {
+    const key = givenCount(args) === 1 ? keyOf(args, claims) : null;
+    const owner = key ? await sessionRepository.findOwner(this.db.sql, key) : null;
+    return owner && matchesClaims(owner, args, claims) ? owner.projectId : null;
   }
 
   /**
@@ -200,29 +176,15 @@ export class SessionService {
     args: SessionLocator,
     claims: SessionJwtClaims | null,
     accepted = "sessionId, sessionToken or sessionJwt",
-  ): Promise<LocatedSession> {
-    const given = [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined);
-    if (given.length !== 1) throw new AppError(ErrorCode.BAD_USER_INPUT, `Give exactly one of ${accepted}.`);
-    // The session and its user in one statement: authenticateSession returns both on every call.
-    const select = `select s.*, ${sql.joinedColumns(User, "u")} from sessions s left join users u on u.id = s.user_id`;
-    let found: { main: Session; joined: { u: User | null } } | null = null;
-    if (typeof args.sessionId === "string") {
-      found = isPlausibleId(args.sessionId) ? await sql.entityWithJoined(Session, { u: User }, `${select} where s.id = ?`, [args.sessionId]) : null;
-    } else if (typeof args.sessionToken === "string") {
-      found =
-        args.sessionToken.length <= maxCredentialLength
-          ? await sql.entityWithJoined(Session, { u: User }, `${select} where s.token_hash = ?`, [hashSecret(args.sessionToken)])
-          : null;
-    } else if (claims) {
-      found = await sql.entityWithJoined(Session, { u: User }, `${select} where s.id = ?`, [claims.sid]);
-      const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (found && (!audience.includes(found.main.projectId) || claims.sub !== found.main.userId)) found = null;
-    }
-    const callerProject = actorProject(ctx);
-    if (!found || (callerProject !== null && found.main.projectId !== callerProject)) {
+  ): Promise<SessionWithUser> {
+    if (givenCount(args) !== 1) throw new AppError(ErrorCode.BAD_USER_INPUT, `Give exactly one of ${accepted}.`);
+    const key = keyOf(args, claims);
+    const found = key ? await sessionRepository.findWithUser(sql, key) : null;
+    const callerProject = callerProjectOf(ctx);
+    if (!found || !matchesClaims(found.session, args, claims) || (callerProject !== null && found.session.projectId !== callerProject)) {
       throw new AppError(ErrorCode.SESSION_NOT_FOUND);
     }
-    return { session: found.main, user: found.joined.u };
+    return found;
   }
 
   private assertActive(session: Session, now: Date): void {
@@ -231,11 +193,25 @@ export class SessionService {
   }
 }
 
-/** A copy outside the unit of work, so that returning it does not make the commit write the row again. */
-function detached(session: Session, revokedAt: Date | null): Session {
-  return Object.assign(Object.create(Session.prototype) as Session, session, { revokedAt });
+function givenCount(args: SessionLocator): number {
+  return [args.sessionId, args.sessionToken, args.sessionJwt].filter((v) => v !== null && v !== undefined).length;
 }
 
-function actorProject(ctx: RequestContext): string | null {
-  return ctx.actor.kind === "backend" || ctx.actor.kind === "frontend" ? ctx.actor.project.id : null;
+/** The key the locator names the session by; null when it cannot name one (malformed, unverified). */
+function keyOf(args: SessionLocator, claims: SessionJwtClaims | null): SessionKey | null {
+  if (typeof args.sessionId === "string") return isPlausibleId(args.sessionId) ? { id: args.sessionId } : null;
+  if (typeof args.sessionToken === "string") return args.sessionToken.length <= maxCredentialLength ? { tokenHash: hashSecret(args.sessionToken) } : null;
+  return claims ? { id: claims.sid } : null;
+}
+
+/** A session found by a JWT's `sid` is that JWT's only if the JWT names its project and user too. */
+function matchesClaims(session: { projectId: string; userId: string }, args: SessionLocator, claims: SessionJwtClaims | null): boolean {
+  if (typeof args.sessionId === "string" || typeof args.sessionToken === "string" || !claims) return true;
+  const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  return audience.includes(session.projectId) && claims.sub === session.userId;
+}
+
+function revokedAlready(draft: AuditDraft, session: Session): Session {
+  draft.details = { noop: true, reason: "already revoked" };
+  return session;
 }

@@ -7,19 +7,19 @@ import type { RequestContext } from "../../context.js";
 import type { Sql } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
-import { clipCharacters, isPlausibleId, requiredText } from "../../graphql/validation.js";
-import { AuditAction } from "../audit/audit-status.js";
+import { isPlausibleId, requiredText } from "../../graphql/validation.js";
 import type { AuditLog } from "../audit/audit-log.service.js";
-import { TeamMember } from "../members/team-member.entity.js";
 import { canImpersonate } from "../members/team-role.js";
-import { Project } from "../projects/project.entity.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
-import { User } from "../users/user.entity.js";
+import { userRepository } from "../users/user.repository.js";
 import { ImpersonationToken } from "./impersonation-token.entity.js";
+import { impersonationTokenRepository } from "./impersonation-token.repository.js";
+import { authenticateTokenDraft, createTokenDraft } from "./token.audit.js";
 import type { AuthenticateImpersonationTokenPayload, CreateImpersonationTokenPayload } from "./token.types.js";
 
-const maxTokenLength = 256;
+/** Longer presented tokens are unknown without hashing them. */
+export const maxTokenLength = 256;
 
 export class TokenService {
   constructor(
@@ -38,21 +38,11 @@ export class TokenService {
   async create(ctx: RequestContext, input: { projectId: string; userId: string; reason: string }): Promise<CreateImpersonationTokenPayload> {
     if (ctx.actor.kind !== "member") throw new AppError(ErrorCode.FORBIDDEN);
     const member = ctx.actor.member;
-    const draft = {
-      action: AuditAction.CreateImpersonationToken,
-      projectId: input.projectId,
-      userId: input.userId,
-      impersonatorId: member.id,
-      impersonatorEmail: member.email,
-      reason: typeof input.reason === "string" ? clipCharacters(input.reason.trim(), 500) || null : null,
-    };
-    return this.audit.runSql(ctx, draft, async (tx) => {
+    return this.audit.audited(ctx, createTokenDraft(ctx, input), async (tx) => {
       const reason = requiredText(input.reason, "reason", 500);
       const project = await this.projects.requireForActor(tx.sql, ctx.actor, input.projectId);
       if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
-      const user = isPlausibleId(input.userId)
-        ? await tx.sql.entity(User, "select * from users where id = ? and project_id = ?", [input.userId, project.id])
-        : null;
+      const user = isPlausibleId(input.userId) ? await userRepository.findInProject(tx.sql, project.id, input.userId) : null;
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
 
       const now = this.clock.now();
@@ -70,7 +60,7 @@ export class TokenService {
         usedAt: null,
         voidedAt: null,
       });
-      await tx.sql.insert(ImpersonationToken, row);
+      await impersonationTokenRepository.insert(tx.sql, row);
 
       return { token, expiresAt: row.expiresAt, launchUrl: launchUrlFor(project.loginRedirectUrl, token) };
     });
@@ -84,40 +74,23 @@ export class TokenService {
   async authenticate(ctx: RequestContext, token: string): Promise<AuthenticateImpersonationTokenPayload> {
     if (ctx.actor.kind !== "backend" && ctx.actor.kind !== "frontend") throw new AppError(ErrorCode.FORBIDDEN);
     const actor = ctx.actor;
-    const draft = { action: AuditAction.AuthenticateImpersonationToken, projectId: actor.project.id };
     // Browsers (the frontend) and the backend guess into separate budgets: anyone holding the public
     // token could otherwise exhaust the backend's, behind a proxy where everyone shares one address.
     const guessKey = `token:${actor.kind}:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
-    return this.audit.runSql(ctx, draft, async (tx, draft) => {
+    return this.audit.audited(ctx, authenticateTokenDraft(ctx, null), async (tx, draft) => {
       if (this.failures.isLimited(guessKey)) throw new AppError(ErrorCode.RATE_LIMITED, "Too many unknown tokens; retry later.");
-      // The token with its project, impersonator and user, in one statement.
       const found =
         typeof token === "string" && token.length <= maxTokenLength
-          ? await tx.sql.entityWithJoined(
-              ImpersonationToken,
-              { p: Project, m: TeamMember, u: User },
-              `select t.*, ${tx.sql.joinedColumns(Project, "p")}, ${tx.sql.joinedColumns(TeamMember, "m")}, ${tx.sql.joinedColumns(User, "u")}
-               from impersonation_tokens t
-               left join projects p on p.id = t.project_id
-               left join team_members m on m.id = t.impersonator_id
-               left join users u on u.id = t.user_id
-               where t.token_hash = ?`,
-              [hashSecret(token)],
-            )
+          ? await impersonationTokenRepository.findForExchange(tx.sql, hashSecret(token))
           : null;
-      const row = found?.main;
+      const row = found?.token;
       if (!row || row.projectId !== actor.project.id) {
         this.failures.recordFailure(guessKey);
         throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
       }
-      Object.assign(draft, {
-        userId: row.userId,
-        impersonatorId: row.impersonatorId,
-        impersonatorEmail: row.impersonatorEmail,
-        reason: row.reason,
-      });
+      Object.assign(draft, authenticateTokenDraft(ctx, row));
 
-      const { p: project, m: impersonator, u: user } = found.joined;
+      const { project, impersonator, user } = found;
       if (!project) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
       if (actor.kind === "frontend" && !project.allowFrontendAuthentication) {
         throw new AppError(ErrorCode.FRONTEND_AUTHENTICATION_DISABLED);
@@ -132,31 +105,19 @@ export class TokenService {
         throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
       }
 
-      const won = await tx.sql.run(
-        "update impersonation_tokens set used_at = ? where id = ? and used_at is null and voided_at is null and expires_at > ?",
-        [now, row.id, now],
-      );
-      if (won !== 1) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
+      if (!(await impersonationTokenRepository.markUsed(tx.sql, row.id, now))) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
 
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "The token's user no longer exists.");
       const { session, sessionToken } = await this.sessions.start(tx.sql, row, now);
       draft.sessionId = session.id;
-      const sessionJwt = this.jwt.sign({
-        projectId: session.projectId,
-        userId: session.userId,
-        sessionId: session.id,
-        impersonatorId: session.impersonatorId,
-        impersonatorEmail: session.impersonatorEmail,
-        sessionExpiresAt: session.expiresAt,
-      });
+      const sessionJwt = this.jwt.signFor(session);
       return { requestId: ctx.requestId, userId: user.id, user, sessionToken, sessionJwt, session };
     });
   }
 
-  /** Voids every unused, unexpired token matching `filter`; returns how many. */
-  async voidOutstanding(sql: Sql, filter: { projectId: string } | { impersonatorId: string }, now: Date): Promise<number> {
-    const [column, value] = "projectId" in filter ? ["project_id", filter.projectId] : ["impersonator_id", filter.impersonatorId];
-    return sql.run(`update impersonation_tokens set voided_at = ? where ${column} = ? and used_at is null and voided_at is null and expires_at > ?`, [now, value, now]);
+  /** Voids every unused, unexpired token matching `filter` (the kill switches); returns how many. */
+  voidOutstanding(sql: Sql, filter: { projectId: string } | { impersonatorId: string }, now: Date): Promise<number> {
+    return impersonationTokenRepository.voidOutstanding(sql, filter, now);
   }
 }
 

@@ -1,0 +1,110 @@
+import type { Sql, SqlValue } from "../../db/database.js";
+import { keyset } from "../../db/keyset.js";
+import { User } from "../users/user.entity.js";
+import { Session } from "./session.entity.js";
+
+/** How a session is named: by id, or by the hash of its opaque token. */
+export type SessionKey = { id: string } | { tokenHash: string };
+
+/** A session with its user (null if the user no longer exists). */
+export interface SessionWithUser {
+  session: Session;
+  user: User | null;
+}
+
+/** Sessions matching one of the kill switches' filters. */
+export type SessionFilter = { projectId: string } | { impersonatorId: string };
+
+/** A project's sessions, as `sessions` lists them. */
+export interface SessionListFilter {
+  projectId: string;
+  userId?: string | null;
+  impersonatorId?: string | null;
+  /** Only sessions neither revoked nor expired at this time. */
+  activeAt?: Date | null;
+}
+
+const listOrder = { columns: ["started_at", "id"], direction: "desc" } as const;
+
+/** Every statement on `sessions`. */
+export const sessionRepository = {
+  async insert(sql: Sql, session: Session): Promise<void> {
+    await sql.insert(Session, session);
+  },
+
+  /** The session `key` names, or null. */
+  find(sql: Sql, key: SessionKey): Promise<Session | null> {
+    const [column, value] = "id" in key ? ["id", key.id] : ["token_hash", key.tokenHash];
+    return sql.entity(Session, `select * from sessions where ${column} = ?`, [value]);
+  },
+
+  /** The session `key` names with its user, in one statement (authenticateSession returns both on every call). */
+  async findWithUser(sql: Sql, key: SessionKey): Promise<SessionWithUser | null> {
+    const [column, value] = "id" in key ? ["s.id", key.id] : ["s.token_hash", key.tokenHash];
+    const found = await sql.entityWithJoined(
+      Session,
+      { u: User },
+      `select s.*, ${sql.joinedColumns(User, "u")} from sessions s left join users u on u.id = s.user_id where ${column} = ?`,
+      [value],
+    );
+    return found && { session: found.main, user: found.joined.u };
+  },
+
+  /** Whose the session `key` names is (its project and user), or null: a cheap read before a transaction. */
+  findOwner(sql: Sql, key: SessionKey): Promise<{ projectId: string; userId: string } | null> {
+    const [column, value] = "id" in key ? ["id", key.id] : ["token_hash", key.tokenHash];
+    return sql
+      .one<{ project_id: string; user_id: string }>(`select project_id, user_id from sessions where ${column} = ?`, [value])
+      .then((row) => row && { projectId: row.project_id, userId: row.user_id });
+  },
+
+  /** Records a use of the session. */
+  async touch(sql: Sql, id: string, now: Date): Promise<void> {
+    await sql.run("update sessions set last_accessed_at = ? where id = ?", [now, id]);
+  },
+
+  /**
+   * Revokes the session at `now` unless it is revoked already (an expired session is still marked
+   * revoked). One conditional update: of concurrent revocations exactly one sees `true`.
+   */
+  async revokeIfActive(sql: Sql, id: string, now: Date): Promise<boolean> {
+    return (await sql.run("update sessions set revoked_at = ? where id = ? and revoked_at is null", [now, id])) === 1;
+  },
+
+  /** The sessions matching `filter` that are neither revoked nor expired at `now`, by id. */
+  findActive(sql: Sql, filter: SessionFilter, now: Date): Promise<Session[]> {
+    const [column, value] = "projectId" in filter ? ["project_id", filter.projectId] : ["impersonator_id", filter.impersonatorId];
+    return sql.entities(Session, `select * from sessions where ${column} = ? and revoked_at is null and expires_at > ? order by id`, [value, now]);
+  },
+
+  /** Revokes, at `now`, those of `ids` not revoked yet. */
+  async revokeAll(sql: Sql, ids: readonly string[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await sql.run(`update sessions set revoked_at = ? where id in (${ids.map(() => "?").join(", ")}) and revoked_at is null`, [now, ...ids]);
+  },
+
+  /**
+   * A page of a project's sessions, newest first (started_at, then id), after the cursor's
+   * `[startedAt, id]`; `limit` rows at most.
+   */
+  list(sql: Sql, filter: SessionListFilter, after: readonly [Date, string] | null, limit: number): Promise<Session[]> {
+    const conditions = ["project_id = ?"];
+    const params: SqlValue[] = [filter.projectId];
+    if (filter.userId) {
+      conditions.push("user_id = ?");
+      params.push(filter.userId);
+    }
+    if (filter.impersonatorId) {
+      conditions.push("impersonator_id = ?");
+      params.push(filter.impersonatorId);
+    }
+    if (filter.activeAt) {
+      conditions.push("revoked_at is null and expires_at > ?");
+      params.push(filter.activeAt);
+    }
+    const page = keyset(listOrder, after);
+    conditions.push(page.where);
+    params.push(...page.params, limit);
+    return sql.entities(Session, `select * from sessions where ${conditions.join(" and ")} ${page.orderBy} limit ?`, params);
+  },
+};
