@@ -51,11 +51,10 @@ export const sessionRepository = {
   },
 
   /** Whose the session `key` names is (its project and user), or null: a cheap read before a transaction. */
-  findOwner(sql: Sql, key: SessionKey): Promise<{ projectId: string; userId: string } | null> {
+  async findOwner(sql: Sql, key: SessionKey): Promise<{ projectId: string; userId: string } | null> {
     const [column, value] = "id" in key ? ["id", key.id] : ["token_hash", key.tokenHash];
-    return sql
-      .one<{ project_id: string; user_id: string }>(`select project_id, user_id from sessions where ${column} = ?`, [value])
-      .then((row) => row && { projectId: row.project_id, userId: row.user_id });
+    const row = await sql.one<{ project_id: string; user_id: string }>(`select project_id, user_id from sessions where ${column} = ?`, [value]);
+    return row && { projectId: row.project_id, userId: row.user_id };
   },
 
   /** Records a use of the session. */

@@ -122,11 +122,7 @@ export class SessionService {
     const now = this.clock.now();
     const active = await sessionRepository.findActive(tx.sql, filter, now);
     if (active.length === 0) return 0;
-    await sessionRepository.revokeAll(
-      tx.sql,
-      active.map((session) => session.id),
-      now,
-    );
+    await sessionRepository.revokeAll(tx.sql, active.map((session) => session.id), now);
     for (const session of active) {
       await this.audit.append(tx, caller, killSwitchRevokeDraft(session, cause), { status: AuditStatus.SUCCESS });
     }
