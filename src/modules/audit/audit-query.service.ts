@@ -186,7 +186,7 @@ export class AuditQueryService {
   /**
    * Re-checks the subscriber's credential (shared across subscriptions, see ActorRecheck) and gives
    * the event loaders of its own: a long-lived subscription must neither serve users cached hours ago
-   * nor grow one identity map forever. The loaders are shared by every subscriber receiving the same
+   * nor grow one loader cache forever. The loaders are shared by every subscriber receiving the same
    * event, so a fan-out to a thousand subscribers loads each nested user once. Events of one
    * subscription are delivered one at a time, so swapping its context's loaders is safe.
    */
