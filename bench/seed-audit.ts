@@ -6,7 +6,7 @@
  *                  head and an INSERT per event).
  *   --mode bulk    (default) events are built like AuditLog.append builds them, chained with the
  *                  service's own chainHash, and written with one multi-row INSERT per batch (column
- *                  names and date conversion from the ORM's metadata and platform).
+ *                  names from the ORM's metadata; dates converted by the Sql layer).
  *
  * Either way the project's whole chain is then checked with the service's verifyAuditChain, and
  * the seeding fails if it does not verify.
@@ -16,14 +16,15 @@
  * Prints one JSON line: {"mode","existing","added","total","verified","seconds"}.
  */
 import "reflect-metadata";
-import type { EntityManager } from "@mikro-orm/core";
+import type { MikroORM } from "@mikro-orm/core";
 import { parseArgs } from "node:util";
 import { newId } from "../src/auth/secrets.js";
 import { systemClock } from "../src/clock.js";
 import { createOrm } from "../src/db/orm.js";
+import type { Sql } from "../src/db/database.js";
 import { databaseOf } from "../src/db/database-of.js";
-import { inTransaction } from "../src/db/transaction.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
+import { auditEventRepository } from "../src/modules/audit/audit-event.repository.js";
 import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
 import { AuditLog, type AuditCaller, type AuditDraft } from "../src/modules/audit/audit-log.service.js";
 import { AuditAction, AuditStatus, eventTypeFor } from "../src/modules/audit/audit-status.js";
@@ -53,29 +54,28 @@ if (mode !== "bulk" && mode !== "append") throw new Error(`--mode must be bulk o
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error("DATABASE_URL is required");
 
-/** One multi-row INSERT for a batch of events (MikroORM's insertMany costs ~10× more per row). */
-async function insertRows(em: EntityManager, events: AuditEvent[]): Promise<void> {
-  const meta = em.getMetadata().find(AuditEvent.name)!;
+/**
+ * One multi-row INSERT for a batch of events (a statement per row costs a round trip each on
+ * PostgreSQL). Seeding only: the application appends through auditEventRepository.
+ */
+async function insertRows(orm: MikroORM, sql: Sql, events: AuditEvent[]): Promise<void> {
+  const meta = orm.getMetadata().find(AuditEvent.name)!;
   const props = meta.props.filter((prop) => prop.persist !== false && prop.fieldNames?.length === 1);
-  const platform = em.getPlatform();
-  const params: unknown[] = [];
+  const params: Array<string | number | Date | null> = [];
   for (const event of events) {
-    for (const prop of props) {
-      const value = (event as unknown as Record<string, unknown>)[prop.name] ?? null;
-      params.push(value instanceof Date ? platform.processDateProperty(value) : value);
-    }
+    for (const prop of props) params.push(((event as unknown as Record<string, unknown>)[prop.name] ?? null) as string | number | Date | null);
   }
-  const columns = props.map((prop) => platform.quoteIdentifier(prop.fieldNames[0]!)).join(", ");
+  const columns = props.map((prop) => prop.fieldNames[0]!).join(", ");
   const row = `(${props.map(() => "?").join(", ")})`;
-  const sql = `insert into ${platform.quoteIdentifier(meta.tableName)} (${columns}) values ${events.map(() => row).join(", ")}`;
-  await em.getConnection().execute(sql, params, "run", em.getTransactionContext());
+  await sql.run(`insert into ${meta.tableName} (${columns}) values ${events.map(() => row).join(", ")}`, params);
 }
 
 const started = performance.now();
 const orm = await createOrm({ databaseUrl, migrate: false });
 try {
   // Seeding queues no webhooks and announces nothing: no endpoint, subscriber or stream is there yet.
-  const audit = new AuditLog(systemClock, databaseOf(orm.em), {
+  const db = databaseOf(orm.em);
+  const audit = new AuditLog(systemClock, db, {
     webhookOutbox: { record: async () => 0 },
     webhookWorker: { wake: () => undefined },
     subscribers: { publish: () => undefined },
@@ -83,10 +83,8 @@ try {
   });
   const em = orm.em.fork();
   const member = await em.findOneOrFail(TeamMember, { id: values.member });
-  const counted = await em
-    .getConnection()
-    .execute<Array<{ n: number | string }>>("select count(*) as n from audit_events where project_id = ?", [projectId]);
-  const existing = Number(counted[0]?.n ?? 0);
+  // A chain that verifies holds exactly its last seq's number of events.
+  const existing = await auditEventRepository.lastSeq(db.sql, projectId);
   let added = 0;
   const actions = [AuditAction.CreateImpersonationToken, AuditAction.AuthenticateImpersonationToken] as const;
   const draftFor = (k: number): AuditDraft => ({
@@ -105,21 +103,14 @@ try {
   });
   while (existing + added < total) {
     const n = Math.min(batchSize, total - existing - added);
-    await inTransaction(orm.em.fork(), async (tx) => {
+    await db.transaction(async (tx) => {
       if (mode === "append") {
         for (let i = 0; i < n; i++) await audit.append(tx, callerFor(), draftFor(added + i), { status: AuditStatus.SUCCESS });
         return;
       }
-      const head = await tx.em
-        .getConnection()
-        .execute<Array<{ seq: number; hash: string }>>(
-          "select seq, hash from audit_events where project_id = ? order by seq desc limit 1",
-          [projectId],
-          "all",
-          tx.em.getTransactionContext(),
-        );
-      let seq = head[0] ? Number(head[0].seq) : 0;
-      let prevHash = head[0]?.hash ?? genesisHash;
+      const head = await auditEventRepository.lastOfChain(tx.sql, projectId);
+      let seq = head?.seq ?? 0;
+      let prevHash = head?.hash ?? genesisHash;
       const events: AuditEvent[] = [];
       for (let i = 0; i < n; i++) {
         const draft = draftFor(added + i);
@@ -154,12 +145,12 @@ try {
         prevHash = event.hash;
         events.push(event);
       }
-      await insertRows(tx.em, events);
+      await insertRows(orm, tx.sql, events);
     });
     added += n;
   }
   const inserted = performance.now();
-  const verification = await verifyAuditChain(orm.em.fork(), projectId);
+  const verification = await verifyAuditChain(db.sql, projectId);
   if (!verification.valid || verification.checkedCount !== existing + added) {
     throw new Error(`the seeded audit chain does not verify: ${JSON.stringify(verification)}`);
   }

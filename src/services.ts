@@ -4,7 +4,6 @@ import { FailureLimiter } from "./auth/failure-limiter.js";
 import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
-import { databaseKind } from "./db/orm.js";
 import type { Database } from "./db/database.js";
 import { databaseOf } from "./db/database-of.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
@@ -59,7 +58,7 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const db = databaseOf(orm.em);
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
   const outbox = new WebhookOutbox(clock);
-  const webhookWorker = new WebhookWorker(orm, clock, config, databaseKind(orm));
+  const webhookWorker = new WebhookWorker(db, clock, config);
   const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
   const audit = new AuditLog(clock, db, {
     webhookOutbox: outbox,
@@ -79,8 +78,8 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
   const recheck = new ActorRecheck(orm, pubsub);
   const members = new TeamMemberService(clock, sessions, tokens, recheck);
   const users = new UserService(clock, projects);
-  const auditQuery = new AuditQueryService(orm, projects, pubsub, recheck);
-  const auditVerify = new AuditVerifyService(orm, projects);
-  const webhooks = new WebhookEndpointService(clock, config, projects, outbox, webhookWorker);
+  const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);
+  const auditVerify = new AuditVerifyService(db, projects);
+  const webhooks = new WebhookEndpointService(clock, config, db, projects, outbox, webhookWorker);
   return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
 }

@@ -11,7 +11,7 @@ import {
 import { anonymous, asMember, gql, gqlErrorCode, gqlOk, type Credential } from "./harness/client.js";
 import { createWorld, issueToken, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
-import { inTransaction } from "../src/db/transaction.js";
+import { databaseOf } from "../src/db/database-of.js";
 import type { AuditCaller } from "../src/modules/audit/audit-log.service.js";
 import { AuditStatus } from "../src/modules/audit/audit-status.js";
 import { TeamMember } from "../src/modules/members/team-member.entity.js";
@@ -264,7 +264,7 @@ describe("auditEvents statement count", () => {
     const admin = await em.findOneOrFail(TeamMember, { id: world.admin.id });
     const members = [world.admin, world.developer, world.supportManager];
     const caller: AuditCaller = { actor: { kind: "member", member: admin }, requestId: "request-statement-count", ipAddress: "127.0.0.1", userAgent: "vitest" };
-    await inTransaction(em, async (tx) => {
+    await databaseOf(t.app.orm.em).transaction(async (tx) => {
       for (let i = 0; i < 500; i++) {
         const impersonator = i % 2 === 0 ? members[i % members.length]! : { id: `member-gone-${i}`, email: `gone-${i}@example.com` };
         await t.app.services.audit.append(

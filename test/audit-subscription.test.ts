@@ -15,7 +15,7 @@ import { anonymous, asMember, gql, gqlErrorCode, gqlOk, type Credential } from "
 import { createWorld, issueToken, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
 import { connectWs, waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
-import { inTransaction } from "../src/db/transaction.js";
+import { databaseOf } from "../src/db/database-of.js";
 import { AuditStatus } from "../src/modules/audit/audit-status.js";
 import { TeamMember } from "../src/modules/members/team-member.entity.js";
 import { createEventTargetPubSub, SubscriberTooSlowError } from "../src/pubsub/pubsub.js";
@@ -242,7 +242,7 @@ describe("auditEventAdded: delivery", () => {
     // the event target's dispatch: an uncaught exception that took the whole server down).
     const em = t.app.orm.em.fork();
     const admin = await em.findOneOrFail(TeamMember, { id: world.admin.id });
-    await inTransaction(em, async (tx) => {
+    await databaseOf(t.app.orm.em).transaction(async (tx) => {
       for (let i = 0; i < 1100; i++) {
         await t.app.services.audit.append(
           tx,

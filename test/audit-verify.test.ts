@@ -3,9 +3,11 @@ import { AuditEventsDocument, CreateImpersonationTokenDocument, CreateProjectDoc
 import { anonymous, asMember, gql, gqlErrorCode, gqlOk } from "./harness/client.js";
 import { createWorld, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
-import { inTransaction } from "../src/db/transaction.js";
-import { chainHash } from "../src/modules/audit/audit-hash.js";
+import type { SqlValue } from "../src/db/database.js";
+import { databaseOf } from "../src/db/database-of.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
+import { chainHash } from "../src/modules/audit/audit-hash.js";
+import { auditEventRepository } from "../src/modules/audit/audit-event.repository.js";
 import { AuditStatus } from "../src/modules/audit/audit-status.js";
 import { verifyAuditChain } from "../src/modules/audit/audit-verify.service.js";
 import { TeamMember } from "../src/modules/members/team-member.entity.js";
@@ -26,8 +28,8 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /** Raw SQL straight at the database: what someone with database access could do. */
-async function sql(statement: string, params: unknown[] = []): Promise<void> {
-  await t.app.orm.em.fork().getConnection().execute(statement, params, "run");
+async function sql(statement: string, params: SqlValue[] = []): Promise<void> {
+  await databaseOf(t.app.orm.em).sql.run(statement, params);
 }
 
 async function verify(projectId: string) {
@@ -45,7 +47,7 @@ async function projectWithEvents(name: string, count: number) {
     });
     expect(code).toBe("FORBIDDEN");
   }
-  const rows = await t.app.orm.em.fork().find(AuditEvent, { projectId: project.id }, { orderBy: { seq: "asc" } });
+  const rows = await auditEventRepository.chainAfter(databaseOf(t.app.orm.em).sql, project.id, null, 1_000_000);
   expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
   return { projectId: project.id, bySeq: (seq: number) => rows[seq - 1]! };
 }
@@ -128,7 +130,7 @@ describe("verifyAuditLog", () => {
     })).createProject;
     const em = t.app.orm.em.fork();
     const admin = await em.findOneOrFail(TeamMember, { id: world.admin.id });
-    await inTransaction(em, async (tx) => {
+    await databaseOf(t.app.orm.em).transaction(async (tx) => {
       for (let i = 0; i < 2050; i++) {
         await t.app.services.audit.append(
           tx,
@@ -151,15 +153,16 @@ describe("verifyAuditLog", () => {
     expect(await measured()).toEqual({ valid: true, checkedCount: 2050, firstInvalidEventId: null });
     expect(statements.filter((statement) => /audit_events/.test(statement))).toHaveLength(3);
 
-    const target = await t.app.orm.em.fork().findOneOrFail(AuditEvent, { projectId: project.id, seq: 2001 });
+    const [target] = await auditEventRepository.range(databaseOf(t.app.orm.em).sql, project.id, 2001, 2001, 2);
+    if (!target) throw new Error("event 2001 not found");
     await sql("update audit_events set details = ? where id = ?", ['{"i":0}', target.id]);
     expect(await measured()).toEqual({ valid: false, checkedCount: 2001, firstInvalidEventId: target.id });
 
     // The same walk with small batches meets every batch boundary.
     const { projectId, bySeq } = await projectWithEvents("small batches", 7);
-    expect(await verifyAuditChain(t.app.orm.em.fork(), projectId, 3)).toEqual({ valid: true, checkedCount: 7, firstInvalidEventId: null });
+    expect(await verifyAuditChain(databaseOf(t.app.orm.em).sql, projectId, 3)).toEqual({ valid: true, checkedCount: 7, firstInvalidEventId: null });
     await sql("delete from audit_events where id = ?", [bySeq(4).id]);
-    expect(await verifyAuditChain(t.app.orm.em.fork(), projectId, 3)).toEqual({ valid: false, checkedCount: 4, firstInvalidEventId: bySeq(5).id });
+    expect(await verifyAuditChain(databaseOf(t.app.orm.em).sql, projectId, 3)).toEqual({ valid: false, checkedCount: 4, firstInvalidEventId: bySeq(5).id });
   });
 
   it("is readable by every member role and the project's own backend, never by the frontend", async () => {

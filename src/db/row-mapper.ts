@@ -1,8 +1,8 @@
-import type { EntityClass, MetadataStorage } from "@mikro-orm/core";
+import { JsonType, type EntityClass, type MetadataStorage } from "@mikro-orm/core";
 import { detachedEntity } from "./detached-entity.js";
 import type { SqlRow, SqlValue } from "./database.js";
 
-type ColumnKind = "date" | "boolean" | "number" | "other";
+type ColumnKind = "date" | "boolean" | "number" | "json" | "other";
 
 interface Column {
   property: string;
@@ -14,6 +14,8 @@ interface EntityColumns {
   table: string;
   columns: Column[];
   insertText: string;
+  /** Whether a value must be converted on its way in (JSON columns are written as their text). */
+  convertsOnInsert: boolean;
 }
 
 /**
@@ -51,9 +53,12 @@ export class RowMapper {
 
   /** An INSERT of every column, and its parameters. */
   insert<T extends object>(entity: EntityClass<T>, value: T): { text: string; params: SqlValue[] } {
-    const { columns, insertText } = this.columnsOf(entity);
+    const { columns, insertText, convertsOnInsert } = this.columnsOf(entity);
     const record = value as Record<string, unknown>;
-    return { text: insertText, params: columns.map((column) => (record[column.property] ?? null) as SqlValue) };
+    const params = convertsOnInsert
+      ? columns.map((column) => toColumn(record[column.property] ?? null, column.kind))
+      : columns.map((column) => (record[column.property] ?? null) as SqlValue);
+    return { text: insertText, params };
   }
 
   private columnsOf(entity: EntityClass<object>): EntityColumns {
@@ -62,13 +67,18 @@ export class RowMapper {
       const meta = this.metadata.get(entity.name);
       const columns = meta.props
         .filter((prop) => prop.persist !== false && prop.fieldNames?.length === 1)
-        .map((prop) => ({ property: prop.name, name: prop.fieldNames[0]!, kind: kindOf(prop.runtimeType, prop.type) }));
+        .map((prop) => ({
+          property: prop.name,
+          name: prop.fieldNames[0]!,
+          kind: prop.customType instanceof JsonType ? ("json" as const) : kindOf(prop.runtimeType, prop.type),
+        }));
       const names = columns.map((column) => column.name).join(", ");
       const placeholders = columns.map(() => "?").join(", ");
       found = {
         table: meta.tableName,
         columns,
         insertText: `insert into ${meta.tableName} (${names}) values (${placeholders})`,
+        convertsOnInsert: columns.some((column) => column.kind === "json"),
       };
       this.byEntity.set(entity, found);
     }
@@ -98,9 +108,18 @@ function fromColumn(value: unknown, kind: ColumnKind): unknown {
       return value === true || value === 1 || value === "1" || value === "t" || value === "true";
     case "number":
       return Number(value);
+    case "json":
+      // PostgreSQL's driver parses json columns itself; SQLite keeps the text.
+      return typeof value === "string" ? JSON.parse(value) : value;
     default:
       return value;
   }
+}
+
+/** As MikroORM writes them: a JSON column holds the value's JSON text. */
+function toColumn(value: unknown, kind: ColumnKind): SqlValue {
+  if (kind === "json" && value !== null) return JSON.stringify(value);
+  return value as SqlValue;
 }
 
 /** SQLite keeps datetimes as epoch milliseconds; PostgreSQL hands timestamptz back as text. */

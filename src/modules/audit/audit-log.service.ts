@@ -4,11 +4,13 @@ import type { Clock } from "../../clock.js";
 import { detachedEntity } from "../../db/detached-entity.js";
 import type { RequestContext } from "../../context.js";
 import type { Sql, Database, Tx } from "../../db/database.js";
+import { lockUntilCommit } from "../../db/dialect.js";
 import { inTransaction, type OrmTx } from "../../db/transaction.js";
 import { isAppError } from "../../errors/app-error.js";
 import { clipCharacters } from "../../graphql/validation.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { AuditEvent } from "./audit-event.entity.js";
+import { auditEventRepository } from "./audit-event.repository.js";
 import { chainHash, genesisHash } from "./audit-hash.js";
 import { AuditStatus, eventTypeFor, type AuditAction } from "./audit-status.js";
 
@@ -92,7 +94,7 @@ export class AuditLog {
       hash: "",
     });
     event.hash = chainHash(event.prevHash, event);
-    await tx.sql.insert(AuditEvent, event);
+    await auditEventRepository.append(tx.sql, event);
     const queuedDeliveries = await this.steps.webhookOutbox.record(tx, event);
     tx.afterCommit(() => this.announce(event, queuedDeliveries > 0));
     return event;
@@ -193,15 +195,13 @@ export class AuditLog {
    * Serialises writers of one project's chain across connections and instances (PostgreSQL). Take
    * it before the first row lock of a transaction; taking it again later is free.
    */
-  async lockChain(sql: Sql, projectId: string): Promise<void> {
-    if (this.db.kind !== "postgresql") return; // SQLite has one writer at a time already
-    await sql.all("select pg_advisory_xact_lock(hashtext(?))", [`audit:${projectId}`]);
+  lockChain(sql: Sql, projectId: string): Promise<void> {
+    return lockUntilCommit(this.db.kind, sql, `audit:${projectId}`);
   }
 
   private async lastOfChain(sql: Sql, projectId: string): Promise<{ seq: number; hash: string }> {
     await this.lockChain(sql, projectId);
-    const last = await sql.one<{ seq: number; hash: string }>("select seq, hash from audit_events where project_id = ? order by seq desc limit 1", [projectId]);
-    return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: genesisHash };
+    return (await auditEventRepository.lastOfChain(sql, projectId)) ?? { seq: 0, hash: genesisHash };
   }
 
   /** After commit: every step runs, whatever another one did. */

@@ -1,5 +1,3 @@
-import type { EntityManager, FilterQuery, MikroORM } from "@mikro-orm/core";
-import type { QBFilterQuery, SqlEntityManager } from "@mikro-orm/knex";
 import type { ActorRecheck } from "../../auth/actor-recheck.js";
 import { decide, Permission } from "../../auth/permissions.js";
 import type { Loaders, RequestContext } from "../../context.js";
@@ -9,11 +7,12 @@ import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } f
 import { isPlausibleId } from "../../graphql/validation.js";
 import type { AppPubSub } from "../../pubsub/pubsub.js";
 import type { AuditEventMessage } from "../../pubsub/topics.js";
-import { databaseOf } from "../../db/database-of.js";
+import type { Database } from "../../db/database.js";
 import { createTeamMemberLoader } from "../members/team-member.loader.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
-import { AuditEvent } from "./audit-event.entity.js";
+import type { AuditEvent } from "./audit-event.entity.js";
+import { auditEventRepository, type AuditEventConditions } from "./audit-event.repository.js";
 import { AuditEventSequencer } from "./audit-event-sequencer.js";
 import { committedAuditEvents } from "./committed-audit-events.js";
 import { fromAuditEventMessage } from "./audit-message.js";
@@ -21,14 +20,7 @@ import { AuditAction, AuditStatus } from "./audit-status.js";
 import type { AuditEventFilter } from "./audit.types.js";
 
 /** A validated AuditEventFilter; null fields do not narrow. */
-export interface NormalizedAuditFilter {
-  actions: ReadonlySet<string> | null;
-  status: AuditStatus | null;
-  userId: string | null;
-  impersonatorId: string | null;
-  since: Date | null;
-  until: Date | null;
-}
+export type NormalizedAuditFilter = AuditEventConditions;
 
 const knownActions: ReadonlySet<string> = new Set(Object.values(AuditAction));
 
@@ -94,28 +86,6 @@ export function matchesAuditFilter(
   return true;
 }
 
-function whereOf(projectId: string, filter: NormalizedAuditFilter): FilterQuery<AuditEvent> {
-  const where: Record<string, unknown> = { projectId };
-  if (filter.actions) where.action = { $in: [...filter.actions] };
-  if (filter.status) where.status = filter.status;
-  if (filter.userId) where.userId = filter.userId;
-  if (filter.impersonatorId) where.impersonatorId = filter.impersonatorId;
-  if (filter.since || filter.until) {
-    where.createdAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lte: filter.until } : {}) };
-  }
-  return where as FilterQuery<AuditEvent>;
-}
-
-/**
- * A mapped row (property names, database values) as a plain object with the AuditEvent fields. Not
- * an entity instance: the entity prototype's tracking accessors make every assignment slow.
- */
-function readOnlyAuditEvent(row: Record<string, unknown>): AuditEvent {
-  row.createdAt = new Date(row.createdAt as Date | number | string);
-  row.seq = Number(row.seq);
-  return row as unknown as AuditEvent;
-}
-
 const eventsByMessage = new WeakMap<AuditEventMessage, AuditEvent>();
 
 /** One AuditEvent per published message, shared by every subscriber that receives it. */
@@ -134,12 +104,12 @@ export class AuditQueryService {
   private readonly sequencer: AuditEventSequencer;
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Database,
     private readonly projects: ProjectService,
     pubsub: AppPubSub,
     private readonly recheck: ActorRecheck,
   ) {
-    this.sequencer = new AuditEventSequencer(pubsub, committedAuditEvents(databaseOf(orm.em)));
+    this.sequencer = new AuditEventSequencer(pubsub, committedAuditEvents(db));
   }
 
   /** Live subscribers on this instance (tests and metrics prove that one that went away left nothing behind). */
@@ -152,7 +122,7 @@ export class AuditQueryService {
     this.sequencer.close();
   }
 
-  private readonly eventLoaders = new Map<string, { em: EntityManager; loaders: Loaders }>();
+  private readonly eventLoaders = new Map<string, Loaders>();
 
   /**
    * A project's events, newest first. Cursors carry the event's per-project `seq`, which only grows:
@@ -162,22 +132,12 @@ export class AuditQueryService {
     ctx: RequestContext,
     args: { projectId: string; filter?: AuditEventFilter | null; first?: number | null; after?: string | null },
   ): Promise<Connection<AuditEvent>> {
-    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActor(this.db.sql, ctx.actor, args.projectId);
     const limit = pageSize(args.first);
     const filter = normalizeAuditFilter(args.filter);
     const afterSeq = decodeSeqCursor(args.after);
-    const where = whereOf(project.id, filter) as Record<string, unknown>;
-    if (afterSeq !== null) where.seq = { $lt: afterSeq };
-    // Rows as plain objects, not managed entities: a page is read-only, and hydrating and tracking a
-    // hundred entities costs more than the query.
-    const rows = await (ctx.em as SqlEntityManager)
-      .createQueryBuilder(AuditEvent)
-      .select("*")
-      .where(where as QBFilterQuery<AuditEvent>)
-      .orderBy({ seq: "desc" })
-      .limit(limit + 1)
-      .execute<Array<Record<string, unknown>>>("all", true);
-    return toConnection(rows.map(readOnlyAuditEvent), limit, (event) => encodeCursor([event.seq]));
+    const events = await auditEventRepository.page(this.db.sql, project.id, filter, afterSeq, limit + 1);
+    return toConnection(events, limit, (event) => encodeCursor([event.seq]));
   }
 
   /**
@@ -190,7 +150,7 @@ export class AuditQueryService {
    * starts listening (see AuditEventSequencer).
    */
   async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
-    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, args.projectId);
+    const project = await this.projects.requireForActor(this.db.sql, ctx.actor, args.projectId);
     const filter = normalizeAuditFilter(args.filter);
     const messages = this.sequencer.subscribe(project.id)[Symbol.asyncIterator]();
     // Pulled one event at a time by graphql-ws; the sequencer's bounded buffer holds what has not
@@ -226,7 +186,7 @@ export class AuditQueryService {
   /**
    * Re-checks the subscriber's credential (shared across subscriptions, see ActorRecheck) and gives
    * the event loaders of its own: a long-lived subscription must neither serve users cached hours ago
-   * nor grow one identity map forever. The loaders are shared by every subscriber receiving the same
+   * nor grow one loader cache forever. The loaders are shared by every subscriber receiving the same
    * event, so a fan-out to a thousand subscribers loads each nested user once. Events of one
    * subscription are delivered one at a time, so swapping its context's loaders is safe.
    */
@@ -236,19 +196,15 @@ export class AuditQueryService {
     if (decision === "unauthenticated") throw new AppError(ErrorCode.UNAUTHENTICATED);
     if (decision === "forbidden") throw new AppError(ErrorCode.FORBIDDEN);
     ctx.actor = current;
-    const shared = this.eventLoaders.get(eventId) ?? this.loadersFor(eventId);
-    ctx.em = shared.em;
-    ctx.loaders = shared.loaders;
+    ctx.loaders = this.eventLoaders.get(eventId) ?? this.loadersFor(eventId);
   }
 
-  private loadersFor(eventId: string): { em: EntityManager; loaders: Loaders } {
-    const em = this.orm.em.fork();
-    const db = databaseOf(em);
-    const entry = { em, loaders: { user: createUserLoader(db), member: createTeamMemberLoader(db) } };
-    this.eventLoaders.set(eventId, entry);
+  private loadersFor(eventId: string): Loaders {
+    const loaders = { user: createUserLoader(this.db), member: createTeamMemberLoader(this.db) };
+    this.eventLoaders.set(eventId, loaders);
     // Keep only the latest few events' loaders: enough for every subscriber to take its turn.
     if (this.eventLoaders.size > 64) this.eventLoaders.delete(this.eventLoaders.keys().next().value!);
-    return entry;
+    return loaders;
   }
 }
 

@@ -1,7 +1,7 @@
-import type { EntityManager, FilterQuery, MikroORM } from "@mikro-orm/core";
 import type { RequestContext } from "../../context.js";
+import type { Database, Sql } from "../../db/database.js";
 import type { ProjectService } from "../projects/project.service.js";
-import { AuditEvent } from "./audit-event.entity.js";
+import { auditEventRepository } from "./audit-event.repository.js";
 import { chainHash, genesisHash } from "./audit-hash.js";
 
 export interface AuditChainVerification {
@@ -22,15 +22,14 @@ export const verifyBatchSize = 1000;
  * What a chain alone cannot show: the removal of the newest events (nothing after them points
  * back), or a rewrite of every event from some point on by someone who can recompute the hashes.
  */
-export async function verifyAuditChain(em: EntityManager, projectId: string, batchSize = verifyBatchSize): Promise<AuditChainVerification> {
+export async function verifyAuditChain(sql: Sql, projectId: string, batchSize = verifyBatchSize): Promise<AuditChainVerification> {
   let expectedSeq = 1;
   let previousHash = genesisHash;
   let checkedCount = 0;
   let lastSeq: number | null = null;
   for (;;) {
     // Keyset on the stored seq, not on the expected one: a row with a seq below 1 must be seen too.
-    const where: FilterQuery<AuditEvent> = lastSeq === null ? { projectId } : { projectId, seq: { $gt: lastSeq } };
-    const rows: AuditEvent[] = await em.find(AuditEvent, where, { orderBy: { seq: "asc" }, limit: batchSize, disableIdentityMap: true });
+    const rows = await auditEventRepository.chainAfter(sql, projectId, lastSeq, batchSize);
     for (const row of rows) {
       checkedCount++;
       const seq: number = Number(row.seq);
@@ -48,15 +47,14 @@ export async function verifyAuditChain(em: EntityManager, projectId: string, bat
 /** Tamper evidence for the audit log (read-only: nothing in the API updates or deletes an event). */
 export class AuditVerifyService {
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Database,
     private readonly projects: ProjectService,
     private readonly batchSize = verifyBatchSize,
   ) {}
 
   /** Verifies the chain of a project the caller may read (a backend only its own). */
   async verify(ctx: RequestContext, projectId: string): Promise<AuditChainVerification> {
-    const project = await this.projects.requireForActorOrm(ctx.em, ctx.actor, projectId);
-    // A fork of its own: thousands of rows must not pile up in the request's identity map.
-    return verifyAuditChain(this.orm.em.fork(), project.id, this.batchSize);
+    const project = await this.projects.requireForActor(this.db.sql, ctx.actor, projectId);
+    return verifyAuditChain(this.db.sql, project.id, this.batchSize);
   }
 }

@@ -7,14 +7,11 @@ import { toAuditEventMessage } from "../audit/audit-message.js";
 import { AuditStatus } from "../audit/audit-status.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
 import { WebhookDeliveryStatus } from "./webhook-delivery-status.js";
+import { webhookDeliveryRepository } from "./webhook-delivery.repository.js";
+import { webhookEndpointRepository, type SubscribedEndpoint } from "./webhook-endpoint.repository.js";
 
 /** How long an instance trusts its copy of a project's endpoint list (local writes clear it at once). */
 export const endpointCacheMs = 1000;
-
-interface SubscribedEndpoint {
-  id: string;
-  eventTypes: string[];
-}
 
 /** The body every endpoint receives for an event (Standard Webhooks: `{ type, timestamp, data }`). */
 export function webhookPayload(event: AuditEvent): string {
@@ -79,7 +76,7 @@ export class WebhookOutbox {
         completedAt: null,
       }),
     );
-    for (const delivery of deliveries) await tx.sql.insert(WebhookDelivery, delivery);
+    for (const delivery of deliveries) await webhookDeliveryRepository.queue(tx.sql, delivery);
     return deliveries.length;
   }
 
@@ -88,26 +85,9 @@ export class WebhookOutbox {
     const now = this.clock.now().getTime();
     if (cached && now >= cached.loadedAt && now - cached.loadedAt < endpointCacheMs) return cached.endpoints;
     // Read through the transaction's own connection (SQLite has exactly one).
-    const rows = await tx.sql.all<{ id: string; event_types: unknown }>("select id, event_types from webhook_endpoints where project_id = ? and enabled = ?", [
-      projectId,
-      true,
-    ]);
-    const endpoints = rows.map((row) => ({ id: row.id, eventTypes: parseEventTypes(row.event_types) }));
+    const endpoints = await webhookEndpointRepository.subscribedOfProject(tx.sql, projectId);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(projectId, { loadedAt: now, endpoints });
     return endpoints;
   }
-}
-
-function parseEventTypes(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  if (typeof value === "string") {
-    try {
-      const parsed = JSON.parse(value) as unknown;
-      return Array.isArray(parsed) ? parsed.map(String) : [];
-    } catch {
-      return [];
-    }
-  }
-  return [];
 }

@@ -1,14 +1,15 @@
 import { setMaxListeners } from "node:events";
-import type { EntityManager, MikroORM } from "@mikro-orm/core";
+import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
-import type { DatabaseKind } from "../../db/orm.js";
-import { inTransaction } from "../../db/transaction.js";
-import { claimDueDeliveries } from "./webhook-claim.js";
+import type { Database } from "../../db/database.js";
+import { detachedEntity } from "../../db/detached-entity.js";
 import { WebhookAttempt } from "./webhook-attempt.entity.js";
+import { webhookAttemptRepository } from "./webhook-attempt.repository.js";
 import { WebhookDeliveryStatus } from "./webhook-delivery-status.js";
-import { WebhookDelivery } from "./webhook-delivery.entity.js";
-import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
+import type { WebhookDelivery } from "./webhook-delivery.entity.js";
+import { webhookDeliveryRepository } from "./webhook-delivery.repository.js";
+import { webhookEndpointRepository } from "./webhook-endpoint.repository.js";
 import { postWebhook, type WebhookPostOutcome } from "./webhook-http.js";
 import { webhookSignatureHeader } from "./webhook-signature.js";
 
@@ -40,7 +41,7 @@ export function retryDelayMs(failedAttempts: number, baseMs: number, maxDelayMs:
  * Sends queued deliveries. Sends never wait on each other: the worker keeps up to `maxInFlight`
  * sends going and claims more whenever one finishes, it is woken (right after an audited commit)
  * or it polls (so deliveries left by a restart, a retry or a crash resume on their own). Claims
- * are fair (see `claimDueDeliveries`): at most `maxInFlightPerEndpoint` sends per endpoint and
+ * are fair (see `webhookDeliveryRepository.claimDue`): at most `maxInFlightPerEndpoint` sends per endpoint and
  * `maxInFlightPerProject` per project, round-robin, so a receiver that never answers costs its own
  * endpoint the timeout and nobody else anything. Claims are conditional updates (on PostgreSQL via
  * `FOR UPDATE SKIP LOCKED`), so any number of instances can run workers on one database without
@@ -56,10 +57,9 @@ export class WebhookWorker {
   private readonly shutdown = new AbortController();
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Config,
-    private readonly databaseKind: DatabaseKind,
   ) {
     // Each send in flight listens for shutdown: a full pool is not a leak.
     setMaxListeners(maxInFlight * 2, this.shutdown.signal);
@@ -122,20 +122,18 @@ export class WebhookWorker {
 
   /** Claims up to `count` deliveries and starts sending each; returns the sends. */
   private async claimAndLaunch(count: number): Promise<Array<Promise<void>>> {
-    const em = this.orm.em.fork();
     const now = this.clock.now();
     const claimedUntil = new Date(now.getTime() + this.config.webhookTimeoutMs + claimMarginMs);
-    const ids = await claimDueDeliveries(em, this.databaseKind, now, claimedUntil, {
+    const ids = await webhookDeliveryRepository.claimDue(this.db.sql, this.db.kind, now, claimedUntil, {
       count,
       perEndpoint: maxInFlightPerEndpoint,
       perProject: maxInFlightPerProject,
     });
     if (ids.length === 0) return [];
-    // Unmanaged copies: nothing the worker reads is ever flushed back by a later transaction.
-    const deliveries = await em.find(WebhookDelivery, { id: { $in: ids } }, { orderBy: { nextAttemptAt: "asc" }, disableIdentityMap: true });
+    const deliveries = await webhookDeliveryRepository.byIds(this.db.sql, ids);
     return deliveries.map((delivery) => {
       delivery.claimedUntil = claimedUntil;
-      const send: Promise<void> = this.deliver(this.orm.em.fork(), delivery)
+      const send: Promise<void> = this.deliver(delivery)
         .catch((error: unknown) => {
           // The claim stays until it lapses; the delivery is then sent again.
           if (!this.stopped) console.error("[masquerade] webhook delivery could not be recorded:", error instanceof Error ? error.message : error);
@@ -149,17 +147,17 @@ export class WebhookWorker {
     });
   }
 
-  private async deliver(em: EntityManager, delivery: WebhookDelivery): Promise<void> {
+  private async deliver(delivery: WebhookDelivery): Promise<void> {
     const claim = delivery.claimedUntil!;
     if (this.shutdown.signal.aborted) {
       // Claimed while shutting down: hand it straight back.
-      await em.nativeUpdate(WebhookDelivery, { id: delivery.id, claimedUntil: claim }, { claimedUntil: null });
+      await webhookDeliveryRepository.releaseClaim(this.db.sql, delivery.id, claim);
       return;
     }
-    const endpoint = await em.findOne(WebhookEndpoint, { id: delivery.endpointId }, { disableIdentityMap: true });
+    const endpoint = await webhookEndpointRepository.findById(this.db.sql, delivery.endpointId);
     if (!endpoint) {
       // Deleted since it was queued (its deliveries go with it); nothing to send.
-      await em.nativeDelete(WebhookDelivery, { id: delivery.id });
+      await webhookDeliveryRepository.delete(this.db.sql, delivery.id);
       return;
     }
     const startedAt = this.clock.now();
@@ -181,41 +179,50 @@ export class WebhookWorker {
       signal: this.shutdown.signal,
     });
     if (outcome.aborted) {
-      await em.nativeUpdate(WebhookDelivery, { id: delivery.id, claimedUntil: claim }, { claimedUntil: null });
+      await webhookDeliveryRepository.releaseClaim(this.db.sql, delivery.id, claim);
       return;
     }
-    await this.record(em, delivery, claim, startedAt, outcome);
+    await this.record(delivery, claim, startedAt, outcome);
   }
 
   /** Writes the attempt and the delivery's new state together, if our claim still holds. */
-  private async record(em: EntityManager, delivery: WebhookDelivery, claim: Date, startedAt: Date, outcome: WebhookPostOutcome): Promise<void> {
+  private async record(delivery: WebhookDelivery, claim: Date, startedAt: Date, outcome: WebhookPostOutcome): Promise<void> {
     const attemptNumber = delivery.attemptCount + 1;
     const finishedAt = this.clock.now();
-    let changes: Partial<WebhookDelivery>;
-    if (outcome.ok) {
-      changes = { status: WebhookDeliveryStatus.SUCCEEDED, completedAt: finishedAt, nextAttemptAt: null, lastError: null };
-    } else if (attemptNumber >= this.config.webhookMaxAttempts) {
-      changes = { status: WebhookDeliveryStatus.FAILED, completedAt: finishedAt, nextAttemptAt: null, lastError: outcome.error };
-    } else {
-      const delay = retryDelayMs(attemptNumber, this.config.webhookRetryBaseMs, this.config.webhookRetryMaxDelayMs);
-      changes = { nextAttemptAt: new Date(finishedAt.getTime() + delay), lastError: outcome.error };
-    }
-    await inTransaction(em.fork(), async (tx) => {
-      const updated = await tx.em.nativeUpdate(
-        WebhookDelivery,
-        { id: delivery.id, claimedUntil: claim },
-        { ...changes, attemptCount: attemptNumber, claimedUntil: null },
-      );
+    const finished = outcome.ok || attemptNumber >= this.config.webhookMaxAttempts;
+    const nextAttemptAt = finished
+      ? null
+      : new Date(finishedAt.getTime() + retryDelayMs(attemptNumber, this.config.webhookRetryBaseMs, this.config.webhookRetryMaxDelayMs));
+    await this.db.transaction(async (tx) => {
+      let updated: number;
+      if (!nextAttemptAt) {
+        updated = await webhookDeliveryRepository.complete(tx.sql, delivery.id, claim, {
+          status: outcome.ok ? WebhookDeliveryStatus.SUCCEEDED : WebhookDeliveryStatus.FAILED,
+          completedAt: finishedAt,
+          lastError: outcome.ok ? null : outcome.error,
+          attemptCount: attemptNumber,
+        });
+      } else {
+        updated = await webhookDeliveryRepository.scheduleRetry(tx.sql, delivery.id, claim, {
+          nextAttemptAt,
+          lastError: outcome.error,
+          attemptCount: attemptNumber,
+        });
+      }
       if (updated !== 1) return; // deleted, or our claim lapsed and another worker took over
-      const attempt = new WebhookAttempt();
-      attempt.deliveryId = delivery.id;
-      attempt.attemptNumber = attemptNumber;
-      attempt.startedAt = startedAt;
-      attempt.durationMs = outcome.durationMs;
-      attempt.statusCode = outcome.statusCode;
-      attempt.error = outcome.error;
-      attempt.success = outcome.ok;
-      await tx.em.insert(attempt);
+      await webhookAttemptRepository.record(
+        tx.sql,
+        detachedEntity(WebhookAttempt, {
+          id: newId("attempt"),
+          deliveryId: delivery.id,
+          attemptNumber,
+          startedAt,
+          durationMs: outcome.durationMs,
+          statusCode: outcome.statusCode,
+          error: outcome.error,
+          success: outcome.ok,
+        }),
+      );
     });
   }
 }
