@@ -148,6 +148,12 @@ export class SessionService {
     return active.length;
   }
 
+  /** The projects in which a member has active sessions: the chains its kill switch appends to. */
+  async projectsWithActiveSessions(sql: Sql, impersonatorId: string): Promise<string[]> {
+    const rows = await sql.all<{ project_id: string }>("select distinct project_id from sessions where impersonator_id = ? and revoked_at is null and expires_at > ?", [impersonatorId, this.clock.now()]);
+    return rows.map((row) => row.project_id);
+  }
+
   /** Impersonation sessions of a project, newest first. */
   async list(
     ctx: RequestContext,
