@@ -2,11 +2,14 @@ import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { systemClock } from "../src/clock.js";
 import { loadConfig, type Config } from "../src/config.js";
+import { databaseOf } from "../src/db/database-of.js";
 import { createOrm } from "../src/db/orm.js";
 import { SettingError } from "../src/errors/setting-error.js";
 import { bootstrap, BootstrapRefused, type BootstrapResult } from "../src/modules/bootstrap/bootstrap.service.js";
 import { CredentialsFile, CredentialsFileRefused } from "../src/modules/bootstrap/credentials-file.js";
 import { defaultLoginRedirectUrl } from "../src/modules/projects/project.service.js";
+import { createInProcessPubSub } from "../src/pubsub/pubsub.js";
+import { buildServices } from "../src/services.js";
 
 const usage = `Usage: npm run bootstrap -- --admin-email <email> --project <name> [--redirect-url <url>] [--out <file> | --json]
 
@@ -75,7 +78,16 @@ async function main(): Promise<number> {
   try {
     const orm = await createOrm({ databaseUrl: config.databaseUrl });
     try {
-      result = await bootstrap(orm.em.fork(), systemClock, {
+      // Built, not started: bootstrap loads no signing key, starts no timer and writes no audit
+      // event (so it opens no AUDIT_LOG_FILE either).
+      const { members, projects } = buildServices({
+        orm,
+        clock: systemClock,
+        config: { ...config, auditLogFile: undefined },
+        pubsub: createInProcessPubSub(),
+        publicUrl: () => config.publicUrl ?? "",
+      });
+      result = await bootstrap({ db: databaseOf(orm.em), members, projects }, {
         adminEmail: values["admin-email"],
         projectName: values.project,
         loginRedirectUrl: values["redirect-url"],

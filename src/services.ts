@@ -53,7 +53,11 @@ export interface Services {
   auditStream: AuditStream | null;
 }
 
-export async function createServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub; publicUrl: () => string }): Promise<Services> {
+/**
+ * The services, built and not yet started: no signing key loaded or created, nothing on a timer.
+ * `npm run bootstrap` uses them so; `createServices` starts them.
+ */
+export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub; publicUrl: () => string }): Services {
   const { orm, clock, config, pubsub } = deps;
   const db = databaseOf(orm.em);
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
@@ -66,20 +70,26 @@ export async function createServices(deps: { orm: MikroORM; clock: Clock; config
     subscribers: { publish: (event) => pubsub.publish(Topic.AuditEventAdded, toAuditEventMessage(event)) },
     stream: auditStream,
   });
-  const signingKeys = new SigningKeyService(orm, clock);
-  await signingKeys.init();
-  signingKeys.startRefreshing(config.signingKeyRefreshMs);
+  const signingKeys = new SigningKeyService(db, clock);
   const jwt = new SessionJwt(signingKeys, clock, deps.publicUrl);
   const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
-  const projects = new ProjectService(clock);
+  const projects = new ProjectService(clock, db);
   const sessions = new SessionService(clock, audit, projects, jwt, db);
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens, db);
-  const recheck = new ActorRecheck(orm, pubsub);
-  const members = new TeamMemberService(clock, sessions, tokens, recheck);
-  const users = new UserService(clock, projects);
+  const recheck = new ActorRecheck(db, pubsub);
+  const members = new TeamMemberService(clock, db, audit, sessions, tokens, recheck);
+  const users = new UserService(clock, projects, db);
   const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(db, projects);
   const webhooks = new WebhookEndpointService(clock, config, db, projects, outbox, webhookWorker);
   return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
+}
+
+/** The services, started: the signing keys loaded (the first one created) and reloaded on a timer. */
+export async function createServices(deps: Parameters<typeof buildServices>[0]): Promise<Services> {
+  const services = buildServices(deps);
+  await services.signingKeys.init();
+  services.signingKeys.startRefreshing(deps.config.signingKeyRefreshMs);
+  return services;
 }

@@ -148,7 +148,7 @@ describe("key rotation", () => {
     const session = await openSession(t, world);
     const oldKid = decodeProtectedHeader(session.sessionJwt).kid!;
 
-    const newKid = await t.app.services.signingKeys.rotate(t.app.orm.em.fork());
+    const newKid = await t.app.services.signingKeys.rotate();
     expect(newKid).not.toBe(oldKid);
 
     const kids = (await publishedKeys()).map((key) => key.kid);

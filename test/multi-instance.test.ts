@@ -12,6 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MikroORM } from "@mikro-orm/core";
 import { systemClock } from "../src/clock.js";
+import { databaseOf } from "../src/db/database-of.js";
 import { createOrm } from "../src/db/orm.js";
 import { AuditEvent } from "../src/modules/audit/audit-event.entity.js";
 import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
@@ -74,7 +75,7 @@ describe("instances starting at once on one empty PostgreSQL database", () => {
     try {
       orms.push(await createOrm({ databaseUrl: db.url }));
       for (let i = 1; i < 6; i++) orms.push(await createOrm({ databaseUrl: db.url, migrate: false }));
-      const services = orms.map((orm) => new SigningKeyService(orm, systemClock));
+      const services = orms.map((orm) => new SigningKeyService(databaseOf(orm.em), systemClock));
       await Promise.all(services.map((service) => service.init()));
 
       const active = await withPg(db.url, (client) => client.query<{ kid: string }>("select kid from signing_keys where retired_at is null"));

@@ -1,8 +1,8 @@
-import type { MikroORM } from "@mikro-orm/core";
+import type { Database } from "../db/database.js";
 import { AppError } from "../errors/app-error.js";
 import { ErrorCode } from "../errors/codes.js";
-import { TeamMember } from "../modules/members/team-member.entity.js";
-import { Project } from "../modules/projects/project.entity.js";
+import { teamMemberRepository } from "../modules/members/team-member.repository.js";
+import { projectRepository } from "../modules/projects/project.repository.js";
 import type { AppPubSub } from "../pubsub/pubsub.js";
 import { Topic } from "../pubsub/topics.js";
 import type { Actor } from "./actor.js";
@@ -21,7 +21,7 @@ export class ActorRecheck {
   private readonly cache = new Map<string, { at: number; result: Promise<Actor> }>();
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Database,
     private readonly pubsub: AppPubSub,
   ) {
     // Synchronously, in arrival order: an instance forgets the old standing before it hands a
@@ -56,13 +56,12 @@ export class ActorRecheck {
   }
 
   private async load(actor: Extract<Actor, { kind: "member" | "backend" }>): Promise<Actor> {
-    const em = this.orm.em.fork();
     if (actor.kind === "member") {
-      const member = await em.findOne(TeamMember, { id: actor.member.id });
+      const member = await teamMemberRepository.findById(this.db.sql, actor.member.id);
       if (!member || member.disabled) throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
       return { kind: "member", member };
     }
-    const project = await em.findOne(Project, { id: actor.project.id });
+    const project = await projectRepository.findById(this.db.sql, actor.project.id);
     if (!project || project.secretHash !== actor.project.secretHash) {
       throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
     }

@@ -1,6 +1,6 @@
 import type { Database } from "../db/database.js";
-import { TeamMember } from "../modules/members/team-member.entity.js";
-import { Project } from "../modules/projects/project.entity.js";
+import { apiKeyRepository } from "../modules/members/api-key.repository.js";
+import { projectRepository } from "../modules/projects/project.repository.js";
 import type { Actor } from "./actor.js";
 import { constantTimeEqual, hashSecret } from "./secrets.js";
 
@@ -36,7 +36,7 @@ export async function resolveActor(db: Database, credentials: PresentedCredentia
   const publicToken = credentials.publicToken?.trim();
   if (publicToken) {
     if (publicToken.length > maxCredentialLength || !credentialText.test(publicToken)) return { kind: "invalid" };
-    const project = await findOne(db, Project, "select * from projects where public_token_hash = ?", hashSecret(publicToken));
+    const project = await projectRepository.findByPublicTokenHash(db.sql, hashSecret(publicToken));
     return project ? { kind: "frontend", project } : { kind: "invalid" };
   }
   return { kind: "anonymous" };
@@ -50,7 +50,7 @@ function splitScheme(header: string): [string, string] {
 
 async function resolveMember(db: Database, apiKey: string): Promise<Actor> {
   // One statement: the key, by its hash, and its member.
-  const member = await findOne(db, TeamMember, "select m.* from member_api_keys k join team_members m on m.id = k.member_id where k.key_hash = ?", hashSecret(apiKey));
+  const member = await apiKeyRepository.findMemberByKeyHash(db.sql, hashSecret(apiKey));
   if (!member || member.disabled) return { kind: "invalid" };
   return { kind: "member", member };
 }
@@ -64,13 +64,9 @@ async function resolveBackend(db: Database, encoded: string): Promise<Actor> {
   if (colon <= 0) return { kind: "invalid" };
   const projectId = decoded.slice(0, colon);
   const secret = decoded.slice(colon + 1);
-  const project = projectId.length <= 64 ? await findOne(db, Project, "select * from projects where id = ?", projectId) : null;
+  const project = projectId.length <= 64 ? await projectRepository.findById(db.sql, projectId) : null;
   // Hash even when the project is unknown so that both paths cost the same.
   const presentedHash = hashSecret(secret);
   if (!project) return { kind: "invalid" };
   return constantTimeEqual(project.secretHash, presentedHash) ? { kind: "backend", project } : { kind: "invalid" };
-}
-
-function findOne<T extends object>(db: Database, entity: new () => T, text: string, key: string): Promise<T | null> {
-  return db.sql.entity(entity, text, [key]);
 }

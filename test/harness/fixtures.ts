@@ -1,3 +1,4 @@
+import { databaseOf } from "../../src/db/database-of.js";
 import { bootstrap } from "../../src/modules/bootstrap/bootstrap.service.js";
 import { asBackend, asFrontend, asMember, gqlOk, type Credential } from "./client.js";
 import type { TestApp } from "./test-app.js";
@@ -43,7 +44,7 @@ let counter = 0;
  * a user, and a second project; impersonation is enabled on the first project unless told not to.
  */
 export async function createWorld(t: TestApp, options: { allowImpersonation?: boolean; allowFrontendAuthentication?: boolean } = {}): Promise<World> {
-  const boot = await bootstrap(t.app.orm.em.fork(), t.clock, {
+  const boot = await bootstrap({ ...t.app.services, db: databaseOf(t.app.orm.em) }, {
     adminEmail: "admin@example.com",
     projectName: "Demo",
     loginRedirectUrl: "https://app.example.com/authenticate",

@@ -1,12 +1,11 @@
-import type { EntityManager } from "@mikro-orm/core";
-import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
-import type { Clock } from "../../clock.js";
+import type { Database } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { email, httpUrl, requiredText } from "../../graphql/validation.js";
-import { ApiKey } from "../members/api-key.entity.js";
-import { TeamMember } from "../members/team-member.entity.js";
+import { teamMemberRepository } from "../members/team-member.repository.js";
+import type { TeamMemberService } from "../members/team-member.service.js";
 import { TeamRole } from "../members/team-role.js";
-import { Project } from "../projects/project.entity.js";
+import { projectRepository } from "../projects/project.repository.js";
+import type { ProjectService } from "../projects/project.service.js";
 
 export interface BootstrapResult {
   adminMemberId: string;
@@ -18,43 +17,43 @@ export interface BootstrapResult {
 
 export class BootstrapRefused extends Error {}
 
+/** What bootstrap works with: the database, and the services that create members and projects. */
+export interface BootstrapServices {
+  db: Database;
+  members: TeamMemberService;
+  projects: ProjectService;
+}
+
 /**
- * Creates the first ADMIN and the first project, in one transaction, on an empty database only:
- * on a bootstrapped one it refuses and changes nothing.
+ * Creates the first ADMIN and the first project, through the member and project services, in one
+ * transaction with the check that the database is empty: on a bootstrapped one it refuses and
+ * changes nothing.
  */
 export async function bootstrap(
-  em: EntityManager,
-  clock: Clock,
+  services: BootstrapServices,
   input: { adminEmail: string; projectName: string; loginRedirectUrl: string },
 ): Promise<BootstrapResult> {
   let adminEmail: string, projectName: string, redirectUrl: string;
   try {
+    // Checked here first to name the command's own options in the message.
     adminEmail = email(input.adminEmail, "admin-email");
     projectName = requiredText(input.projectName, "project", 200);
     redirectUrl = httpUrl(input.loginRedirectUrl, "redirect-url").toString();
   } catch (error) {
     throw new BootstrapRefused(error instanceof AppError ? `Invalid input: ${error.message}` : String(error));
   }
-  return em.transactional(async (tx) => {
-    if ((await tx.count(TeamMember, {})) > 0 || (await tx.count(Project, {})) > 0) {
+  return services.db.transaction(async (tx) => {
+    if ((await teamMemberRepository.hasAny(tx.sql)) || (await projectRepository.hasAny(tx.sql))) {
       throw new BootstrapRefused("This database is already bootstrapped (it has team members or projects); nothing was changed.");
     }
-    const now = clock.now();
-    const admin = Object.assign(new TeamMember(), { email: adminEmail, role: TeamRole.ADMIN, createdAt: now });
-    const adminApiKey = randomSecret(SecretPrefix.memberApiKey);
-    const key = Object.assign(new ApiKey(), { memberId: admin.id, keyHash: hashSecret(adminApiKey), createdAt: now });
-    const projectSecret = randomSecret(SecretPrefix.projectSecret);
-    const publicToken = randomSecret(SecretPrefix.publicToken);
-    const project = Object.assign(new Project(), {
-      name: projectName,
-      loginRedirectUrl: redirectUrl,
-      secretHash: hashSecret(projectSecret),
-      publicTokenHash: hashSecret(publicToken),
-      createdAt: now,
-    });
-    await tx.insert(admin);
-    await tx.insert(key);
-    await tx.insert(project);
-    return { adminMemberId: admin.id, adminApiKey, projectId: project.id, projectSecret, publicToken };
+    const admin = await services.members.create({ email: adminEmail, role: TeamRole.ADMIN }, tx);
+    const project = await services.projects.create({ name: projectName, loginRedirectUrl: redirectUrl }, tx);
+    return {
+      adminMemberId: admin.member.id,
+      adminApiKey: admin.apiKey,
+      projectId: project.project.id,
+      projectSecret: project.secret,
+      publicToken: project.publicToken,
+    };
   });
 }

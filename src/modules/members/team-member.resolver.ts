@@ -9,7 +9,7 @@ export class TeamMemberResolver {
   @Authorized(Permission.ManageTeamAndProjects)
   @Mutation(() => CreateTeamMemberPayload)
   createTeamMember(@Arg("input", () => CreateTeamMemberInput) input: CreateTeamMemberInput, @Ctx() ctx: RequestContext): Promise<CreateTeamMemberPayload> {
-    return ctx.services.members.create(ctx.em, input);
+    return ctx.services.members.create(input);
   }
 
   @Authorized(Permission.ManageTeamAndProjects)

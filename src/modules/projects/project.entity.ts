@@ -2,6 +2,9 @@ import { Entity, OptionalProps, PrimaryKey, Property } from "@mikro-orm/core";
 import { Field, ID, ObjectType } from "type-graphql";
 import { newId } from "../../auth/secrets.js";
 
+/** How long a new project's impersonation tokens live, until its policy says otherwise. */
+export const defaultTokenTtlSeconds = 300;
+
 @ObjectType({ description: "A company application whose end users may be impersonated." })
 @Entity({ tableName: "projects" })
 export class Project {
@@ -32,7 +35,7 @@ export class Project {
   allowFrontendAuthentication: boolean = false;
 
   @Property({ type: "integer" })
-  tokenTtlSeconds: number = 300;
+  tokenTtlSeconds: number = defaultTokenTtlSeconds;
 
   @Property({ type: Date })
   createdAt!: Date;

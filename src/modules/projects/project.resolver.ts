@@ -10,7 +10,7 @@ export class ProjectResolver {
   @Authorized(Permission.ManageTeamAndProjects)
   @Mutation(() => CreateProjectPayload)
   async createProject(@Arg("input", () => CreateProjectInput) input: CreateProjectInput, @Ctx() ctx: RequestContext): Promise<CreateProjectPayload> {
-    return ctx.services.projects.create(ctx.em, input);
+    return ctx.services.projects.create(input);
   }
 
   @FieldResolver(() => ImpersonationPolicy)

@@ -1,12 +1,14 @@
 import type { EntityManager } from "@mikro-orm/core";
 import type { Actor } from "../../auth/actor.js";
-import { hashSecret, randomSecret, SecretPrefix } from "../../auth/secrets.js";
+import { hashSecret, newId, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
-import type { Sql } from "../../db/database.js";
+import type { Database, Sql, Tx } from "../../db/database.js";
+import { detachedEntity } from "../../db/detached-entity.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { httpUrl, isPlausibleId, requiredText } from "../../graphql/validation.js";
-import { Project } from "./project.entity.js";
+import { defaultTokenTtlSeconds, Project } from "./project.entity.js";
+import { projectRepository } from "./project.repository.js";
 
 export interface NewProject {
   project: Project;
@@ -19,7 +21,10 @@ export const defaultLoginRedirectUrl = "http://localhost:3000/authenticate";
 export class ProjectService {
   private readonly createdListeners: Array<(project: Project) => void> = [];
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly db: Database,
+  ) {}
 
   /** Calls `listener` with each project this instance creates (the CORS origins learn of it at once). */
   onCreated(listener: (project: Project) => void): void {
@@ -27,23 +32,35 @@ export class ProjectService {
   }
 
   /** Every project's login redirect URL: the pages whose origins may call /graphql (SPEC §7). */
-  async loginRedirectUrls(sql: Sql): Promise<string[]> {
-    const rows = await sql.all<{ login_redirect_url: string }>("select distinct login_redirect_url from projects");
-    return rows.map((row) => row.login_redirect_url);
+  loginRedirectUrls(sql: Sql = this.db.sql): Promise<string[]> {
+    return projectRepository.loginRedirectUrls(sql);
   }
 
-  /** Creates a project with a fresh backend secret and public token; both are returned once. */
-  async create(em: EntityManager, input: { name: string; loginRedirectUrl: string }): Promise<NewProject> {
-    const project = new Project();
-    project.name = requiredText(input.name, "name", 200);
-    project.loginRedirectUrl = httpUrl(input.loginRedirectUrl, "loginRedirectUrl").toString();
+  /**
+   * Creates a project with a fresh backend secret and public token; both are returned once. In `tx`
+   * when it is part of a larger transaction (bootstrap), else in one of its own; `onCreated`
+   * listeners hear of it once that transaction has committed.
+   */
+  async create(input: { name: string; loginRedirectUrl: string }, tx?: Tx): Promise<NewProject> {
+    if (!tx) return this.db.transaction((own) => this.create(input, own));
     const secret = randomSecret(SecretPrefix.projectSecret);
     const publicToken = randomSecret(SecretPrefix.publicToken);
-    project.secretHash = hashSecret(secret);
-    project.publicTokenHash = hashSecret(publicToken);
-    project.createdAt = this.clock.now();
-    await em.insert(project);
-    for (const listener of this.createdListeners) listener(project);
+    const project = detachedEntity(Project, {
+      id: newId("project"),
+      name: requiredText(input.name, "name", 200),
+      loginRedirectUrl: httpUrl(input.loginRedirectUrl, "loginRedirectUrl").toString(),
+      secretHash: hashSecret(secret),
+      publicTokenHash: hashSecret(publicToken),
+      // A new project may not be impersonated in until its policy says so.
+      allowImpersonation: false,
+      allowFrontendAuthentication: false,
+      tokenTtlSeconds: defaultTokenTtlSeconds,
+      createdAt: this.clock.now(),
+    });
+    await projectRepository.insert(tx.sql, project);
+    tx.afterCommit(() => {
+      for (const listener of this.createdListeners) listener(project);
+    });
     return { project, secret, publicToken };
   }
 
@@ -61,7 +78,7 @@ export class ProjectService {
    * otherwise, whether or not the other exists); a member gets NOT_FOUND for an unknown id.
    */
   requireForActor(sql: Sql, actor: Actor, projectId: string): Promise<Project> {
-    return requireFor(actor, projectId, (id) => sql.entity(Project, "select * from projects where id = ?", [id]));
+    return requireFor(actor, projectId, (id) => projectRepository.findById(sql, id));
   }
 }
 

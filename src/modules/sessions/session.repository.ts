@@ -76,6 +76,15 @@ export const sessionRepository = {
     return sql.entities(Session, `select * from sessions where ${column} = ? and revoked_at is null and expires_at > ? order by id`, [value, now]);
   },
 
+  /** The projects in which `impersonatorId` has sessions neither revoked nor expired at `now`. */
+  async projectsWithActive(sql: Sql, impersonatorId: string, now: Date): Promise<string[]> {
+    const rows = await sql.all<{ project_id: string }>(
+      "select distinct project_id from sessions where impersonator_id = ? and revoked_at is null and expires_at > ?",
+      [impersonatorId, now],
+    );
+    return rows.map((row) => row.project_id);
+  },
+
   /** Revokes, at `now`, those of `ids` not revoked yet. */
   async revokeAll(sql: Sql, ids: readonly string[], now: Date): Promise<void> {
     if (ids.length === 0) return;

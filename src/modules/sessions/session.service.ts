@@ -129,6 +129,11 @@ export class SessionService {
     return active.length;
   }
 
+  /** The projects in which a member has active sessions: the chains its kill switch appends to. */
+  async projectsWithActiveSessions(sql: Sql, impersonatorId: string): Promise<string[]> {
+    return sessionRepository.projectsWithActive(sql, impersonatorId, this.clock.now());
+  }
+
   /** Impersonation sessions of a project, newest first. */
   async list(
     ctx: RequestContext,

@@ -1,9 +1,11 @@
-import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { Clock } from "../../clock.js";
-import { databaseKind } from "../../db/orm.js";
+import type { Database, Sql } from "../../db/database.js";
+import { detachedEntity } from "../../db/detached-entity.js";
+import { lockUntilCommit } from "../../db/dialect.js";
 import { SigningKey } from "./signing-key.entity.js";
+import { signingKeyRepository } from "./signing-key.repository.js";
 
 export const signingAlgorithm = "ES256";
 
@@ -51,7 +53,7 @@ export class SigningKeyService {
   private lastRefreshError = "";
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
@@ -68,14 +70,13 @@ export class SigningKeyService {
    * Instances that start together on an empty database must not each create "the" active key: each
    * would sign with its own, which the others have not loaded, do not publish in their JWKS, and
    * (within a second of their last reload) refuse. On PostgreSQL an advisory lock serialises the
-   * creators and each re-checks under it, so exactly one first key exists. (SQLite has one
-   * connection per process, so its transactions already take turns; a second process on the same
-   * file fails on SQLite's write lock rather than add a second key.)
+   * creators and each re-checks under it, so exactly one first key exists. (On SQLite every
+   * transaction takes the database's write lock as it begins, so creators take turns there too.)
    */
   private async createFirstKey(): Promise<void> {
-    await this.orm.em.fork().transactional(async (tx) => {
-      await this.lockKeys(tx);
-      if ((await tx.count(SigningKey, { retiredAt: null })) === 0) await this.createKey(tx);
+    await this.db.transaction(async (tx) => {
+      await this.lockKeys(tx.sql);
+      if (!(await signingKeyRepository.hasUnretired(tx.sql))) await this.createKey(tx.sql);
     });
   }
 
@@ -83,21 +84,20 @@ export class SigningKeyService {
    * Rotates in a new key: published at once, the signer after `keyActivationDelayMs`, when the
    * current signer retires; retired keys keep verifying for the grace period after that.
    */
-  async rotate(em: EntityManager): Promise<string> {
+  async rotate(): Promise<string> {
     const takeover = new Date(this.clock.now().getTime() + keyActivationDelayMs);
-    const kid = await em.transactional(async (tx) => {
-      await this.lockKeys(tx);
-      await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: takeover });
-      return this.createKey(tx);
+    const kid = await this.db.transaction(async (tx) => {
+      await this.lockKeys(tx.sql);
+      await signingKeyRepository.retireUnretired(tx.sql, takeover);
+      return this.createKey(tx.sql);
     });
     await this.reload();
     return kid;
   }
 
   /** Serialises key creation and rotation across instances (PostgreSQL; SQLite has one writer). */
-  private async lockKeys(tx: EntityManager): Promise<void> {
-    if (databaseKind(this.orm) !== "postgresql") return;
-    await tx.getConnection().execute("select pg_advisory_xact_lock(hashtext('masquerade:signing-keys'))", [], "run", tx.getTransactionContext());
+  private lockKeys(sql: Sql): Promise<void> {
+    return lockUntilCommit(this.db.kind, sql, "masquerade:signing-keys");
   }
 
   /**
@@ -178,21 +178,23 @@ export class SigningKeyService {
     return key.retiredAt === null || key.retiredAt.getTime() + retiredKeyGraceMs > this.clock.now().getTime();
   }
 
-  private async createKey(em: EntityManager): Promise<string> {
+  private async createKey(sql: Sql): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair(signingAlgorithm, { extractable: true });
-    const key = new SigningKey();
-    key.kid = randomUUID();
-    key.alg = signingAlgorithm;
-    key.publicJwk = JSON.stringify(await exportJWK(publicKey));
-    key.privateJwk = JSON.stringify(await exportJWK(privateKey));
-    key.createdAt = this.clock.now();
-    await em.insert(key);
+    const key = detachedEntity(SigningKey, {
+      kid: randomUUID(),
+      alg: signingAlgorithm,
+      publicJwk: JSON.stringify(await exportJWK(publicKey)),
+      privateJwk: JSON.stringify(await exportJWK(privateKey)),
+      createdAt: this.clock.now(),
+      retiredAt: null,
+    });
+    await signingKeyRepository.insert(sql, key);
     return key.kid;
   }
 
   private async reload(): Promise<void> {
     const generation = ++this.reloadsStarted;
-    const rows = await this.orm.em.fork().find(SigningKey, {}, { orderBy: { createdAt: "asc" } });
+    const rows = await signingKeyRepository.findAll(this.db.sql);
     const keys = new Map<string, LoadedKey>();
     const now = this.clock.now().getTime();
     for (const row of rows) {

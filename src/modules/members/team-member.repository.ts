@@ -1,0 +1,41 @@
+import type { Sql } from "../../db/database.js";
+import { isUniqueViolation } from "../../db/unique-violation.js";
+import { TeamMember } from "./team-member.entity.js";
+import { TeamRole } from "./team-role.js";
+
+/** Every statement on `team_members` (the credential look-up by API key is `apiKeyRepository`'s). */
+export const teamMemberRepository = {
+  findById(sql: Sql, id: string): Promise<TeamMember | null> {
+    return sql.entity(TeamMember, "select * from team_members where id = ?", [id]);
+  },
+
+  /** The members among `ids` (a batch loader's read: duplicates allowed, unknown ids skipped). */
+  findByIds(sql: Sql, ids: readonly string[]): Promise<TeamMember[]> {
+    return sql.entities(TeamMember, `select * from team_members where id in (${ids.map(() => "?").join(", ")})`, ids);
+  },
+
+  async countEnabledAdmins(sql: Sql): Promise<number> {
+    const row = await sql.one<{ count: number | string }>("select count(*) as count from team_members where role = ? and disabled = ?", [TeamRole.ADMIN, false]);
+    return Number(row?.count ?? 0);
+  },
+
+  async hasAny(sql: Sql): Promise<boolean> {
+    return (await sql.one("select 1 as found from team_members limit 1")) !== null;
+  },
+
+  /** Inserts `member`; false, and nothing written, when a member already has its email (the unique index decides). */
+  async insertUnlessEmailTaken(sql: Sql, member: TeamMember): Promise<boolean> {
+    try {
+      await sql.insert(TeamMember, member);
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  },
+
+  /** Sets a member's role and disabled flag. */
+  setAccess(sql: Sql, id: string, access: { role: TeamRole; disabled: boolean }): Promise<number> {
+    return sql.run("update team_members set role = ?, disabled = ? where id = ?", [access.role, access.disabled, id]);
+  },
+};
