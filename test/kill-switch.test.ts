@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import type { TeamRole } from "./__generated__/graphql.js";
 import { gql } from "./harness/client.js";
 import {
   AUTHENTICATE_SESSION,
@@ -16,17 +17,10 @@ import {
   sql,
   UPDATE_MEMBER,
 } from "./harness/core-operations.js";
-import { createWorld, type Member, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { type Member } from "./harness/fixtures.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 const authenticate = (sessionToken: string) => gql(t.url, world.backend, AUTHENTICATE_SESSION, { sessionToken });
 const exchange = (token: string) => gql(t.url, world.backend, AUTHENTICATE_TOKEN, { token });
@@ -40,7 +34,7 @@ async function unusedTokensVoided(impersonatorId: string): Promise<boolean> {
 }
 
 /** An impersonator with two active sessions and one unused token, plus a bystander's session. */
-async function impersonatorWithActivity(role = "DEVELOPER") {
+async function impersonatorWithActivity(role: TeamRole = "DEVELOPER") {
   const member = await newMember(t, world, role);
   const sessions = [await openSession(t, world, { member }), await openSession(t, world, { member })];
   const token = await createToken(t, world, { member });
