@@ -372,6 +372,7 @@ describe("the HTTP layer", () => {
     const typoSubfield = await gql(t.url, world.admin.credential, `query { users(projectId: "${world.projectId}") { edges { nodes { id } } } }`);
     for (const result of [typoField, typoArg, typoSubfield]) {
       expect(result.errors?.length).toBeGreaterThan(0);
+      expect(new Set(result.errors!.map((error) => error.extensions?.code))).toEqual(new Set(["GRAPHQL_VALIDATION_FAILED"]));
       expect(result.status).toBeLessThan(500);
       expect(JSON.stringify(result.errors)).not.toMatch(/did you mean/i);
     }

@@ -187,7 +187,7 @@ describe("rotateSigningKey (the operator's way to rotate)", () => {
     const oldKid = decodeProtectedHeader(session.sessionJwt).kid!;
     const result = await gql(t.url, world.admin.credential, rotate);
     const newKid = result.data!.rotateSigningKey;
-    expect(newKid).toBeTruthy();
+    expect(newKid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(newKid).not.toBe(oldKid);
     expect((await publishedKeys()).map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
     expect(codeOf(await authenticateJwt(session.sessionJwt))).toBeUndefined();
