@@ -4,6 +4,12 @@ import { backendsEnvKey, describeCoverage, probeBackends } from "./test/harness/
 
 /** Needs two server processes sharing PostgreSQL and Redis: only in the PostgreSQL project. */
 const multiInstanceTest = "test/multi-instance.test.ts";
+/**
+ * Runs a Redis of its own; what it tests does not depend on the database, and its second part needs
+ * two instances on one PostgreSQL database: once, in the PostgreSQL project (in the SQLite project
+ * when PostgreSQL is unreachable, so that it still runs).
+ */
+const redisOutageTest = "test/redis-outage.test.ts";
 
 /**
  * `npm test` runs the whole suite twice: once on SQLite and once on PostgreSQL (one database per
@@ -26,7 +32,7 @@ export default defineConfig(async () => {
       test: {
         name: "sqlite",
         env: { TEST_DATABASE: "sqlite" },
-        exclude: [multiInstanceTest],
+        exclude: probe.postgres.reachable ? [multiInstanceTest, redisOutageTest] : [multiInstanceTest],
         // One banner per run, at its start and its end (the PostgreSQL project has none of its own).
         globalSetup: ["test/harness/global-setup.ts"],
       },

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CreateImpersonationTokenDocument } from "./__generated__/graphql.js";
 import { loggedEventsAfter, orderReport, receivedUntil, slimAuditEventAdded, untilLive } from "./harness/audit-order.js";
 import { gql } from "./harness/client.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 import { connectWs, type WsConnection } from "./harness/ws-client.js";
 
 /**
  * auditEventAdded in the project's commit order (`seq`), with no gap, on one instance: concurrent
  * commits return (and used to be announced) in another order than they committed.
  */
-let t: TestApp;
-let world: World;
 const connections: WsConnection[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
+const { t, world } = useTestWorld();
 afterAll(async () => {
   await Promise.all(connections.map((connection) => connection.close().catch(() => undefined)));
-  await t?.close();
 });
 
 /** createImpersonationToken: a SUCCESS event as the support manager, a FORBIDDEN refusal as the viewer. */

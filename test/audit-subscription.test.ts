@@ -1,9 +1,8 @@
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventAddedSubscription, AuditEventFilter } from "./__generated__/graphql.js";
 import {
   AuditEventAddedDocument,
+  AuditEventReasonsDocument,
   AuditEventsDocument,
   AuthenticateImpersonationTokenDocument,
   CreateImpersonationTokenDocument,
@@ -178,10 +177,7 @@ describe("auditEventAdded: delivery", () => {
   });
 
   it("gives each subscriber its own selection when several share one event (one execution per document and variables)", async () => {
-    const narrow = parse(`subscription Narrow($projectId: ID!) { auditEventAdded(projectId: $projectId) { reason } }`) as TypedDocumentNode<
-      { auditEventAdded: { reason: string | null } },
-      { projectId: string }
-    >;
+    const narrow = AuditEventReasonsDocument;
     const full = [await liveSubscription(world.viewer.credential), await liveSubscription(world.admin.credential)];
     const before = listeners();
     const slim = connect(world.backend).subscribe(narrow, { projectId: world.projectId });

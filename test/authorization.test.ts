@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { anonymous, asBackend, asFrontend, asMember, gql, type Credential, type GraphQLResponse } from "./harness/client.js";
 import {
   AUTHENTICATE_SESSION,
@@ -22,17 +22,9 @@ import {
   USER,
   USERS,
 } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 /** The callers of SPEC §6, plus callers whose credential is missing or wrong. */
 const actors = [
@@ -207,7 +199,7 @@ describe("the authorization matrix (SPEC §6)", () => {
     try {
       const result = await gql(t.url, world.frontend, AUTHENTICATE_TOKEN, { token });
       expect(result.errors).toBeUndefined();
-      expect(result.data.authenticateImpersonationToken.userId).toBe(world.userId);
+      expect(result.data!.authenticateImpersonationToken.userId).toBe(world.userId);
       // Another project's frontend cannot use this project's token even when its own policy allows it.
       const other = await gql(t.url, world.other.frontend, AUTHENTICATE_TOKEN, { token: (await createToken(t, world)).token });
       expectCode(other, "IMPERSONATION_TOKEN_NOT_FOUND");

@@ -95,7 +95,7 @@ describe("the bootstrap CLI (SPEC §2)", () => {
       expect(`${launchUrl.origin}${launchUrl.pathname}`).toBe("https://support.example.com/impersonate");
       expect(launchUrl.searchParams.get("source")).toBe("console");
       expect(launchUrl.searchParams.get("token_type")).toBe("impersonation");
-      expect(launchUrl.searchParams.get("token")).toBeTruthy();
+      expect(launchUrl.searchParams.get("token")).toMatch(/^mq_imp_\S+$/);
     } finally {
       await t.close();
     }

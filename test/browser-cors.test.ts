@@ -3,10 +3,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AuthenticateImpersonationTokenDocument,
+  CreateImpersonationTokenDocument,
+  CreateProjectDocument,
+  CreateUserDocument,
+  SetImpersonationPolicyDocument,
+} from "./__generated__/graphql.js";
 import { gqlOk } from "./harness/client.js";
-import { createWorld, type World } from "./harness/fixtures.js";
 import { chromiumPath, isCi } from "./harness/global-setup.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
 /**
  * SPEC §7 in a real browser: the application's login page (the project's loginRedirectUrl) exchanges
@@ -23,12 +29,6 @@ if (!chromiumAvailable && isCi()) {
     });
   });
 }
-
-const createProject = `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } publicToken } }`;
-const createUser = `mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`;
-const setPolicy = `mutation($p: ID!, $input: ImpersonationPolicyInput!) { setImpersonationPolicy(projectId: $p, input: $input) { allowImpersonation } }`;
-const createToken = `mutation($input: CreateImpersonationTokenInput!) { createImpersonationToken(input: $input) { token launchUrl } }`;
-const exchangeFromServer = `mutation($t: String!) { authenticateImpersonationToken(token: $t) { userId } }`;
 
 /** The login page's script, served as a file: what an application using the public token runs. */
 const appScript = `
@@ -73,24 +73,21 @@ async function startPageServer(config: () => { graphqlUrl: string; publicToken: 
 }
 
 describe.skipIf(!chromiumAvailable)("browser CORS in headless Chromium", () => {
-  let t: TestApp;
-  let world: World;
+  const { t, world } = useTestWorld();
   let browser: Browser;
   let appPages: { server: Server; origin: string };
   let otherPages: { server: Server; origin: string };
   let project: { id: string; publicToken: string; userId: string };
 
   beforeAll(async () => {
-    t = await startTestApp();
-    world = await createWorld(t);
     const pageConfig = () => ({ graphqlUrl: t.url, publicToken: project.publicToken });
     appPages = await startPageServer(pageConfig);
     otherPages = await startPageServer(pageConfig);
 
-    const created = await gqlOk(t.url, world.admin.credential, createProject, { input: { name: "Browser app", loginRedirectUrl: `${appPages.origin}/authenticate` } });
-    const id = created.createProject.project.id as string;
-    const user = await gqlOk(t.url, world.admin.credential, createUser, { input: { projectId: id, email: "pat@browser.example" } });
-    await gqlOk(t.url, world.admin.credential, setPolicy, { p: id, input: { allowImpersonation: true, allowFrontendAuthentication: true } });
+    const created = await gqlOk(t.url, world.admin.credential, CreateProjectDocument, { input: { name: "Browser app", loginRedirectUrl: `${appPages.origin}/authenticate` } });
+    const id = created.createProject.project.id;
+    const user = await gqlOk(t.url, world.admin.credential, CreateUserDocument, { input: { projectId: id, email: "pat@browser.example" } });
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: id, input: { allowImpersonation: true, allowFrontendAuthentication: true } });
     project = { id, publicToken: created.createProject.publicToken, userId: user.createUser.id };
 
     browser = await chromium.launch({
@@ -101,11 +98,10 @@ describe.skipIf(!chromiumAvailable)("browser CORS in headless Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     for (const pages of [appPages, otherPages]) if (pages) await new Promise((resolve) => pages.server.close(resolve));
-    await t?.close();
   });
 
   async function issue(): Promise<{ token: string; launchUrl: string }> {
-    const data = await gqlOk(t.url, world.supportManager.credential, createToken, { input: { projectId: project.id, userId: project.userId, reason: "Ticket 12: browser login" } });
+    const data = await gqlOk(t.url, world.supportManager.credential, CreateImpersonationTokenDocument, { input: { projectId: project.id, userId: project.userId, reason: "Ticket 12: browser login" } });
     return data.createImpersonationToken;
   }
 
@@ -135,7 +131,7 @@ describe.skipIf(!chromiumAvailable)("browser CORS in headless Chromium", () => {
     const outcome = await exchangeFrom(elsewhere);
     expect(outcome).toMatchObject({ rejected: "TypeError" });
     // The preflight stopped the browser before it sent the exchange: the token was never spent.
-    const server = await gqlOk(t.url, { kind: "frontend", publicToken: project.publicToken }, exchangeFromServer, { t: token });
+    const server = await gqlOk(t.url, { kind: "frontend", publicToken: project.publicToken }, AuthenticateImpersonationTokenDocument, { token });
     expect(server.authenticateImpersonationToken.userId).toBe(project.userId);
   });
 

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gql } from "./harness/client.js";
-import { AUTHENTICATE_TOKEN, auditRows, codeOf, countRows, createToken, newUser, openSession, REVOKE_SESSION } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { AUTHENTICATE_SESSION, AUTHENTICATE_TOKEN, auditRows, codeOf, countRows, createToken, newUser, openSession, REVOKE_SESSION } from "./harness/core-operations.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 function tally(codes: Array<string | undefined>): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -29,7 +21,7 @@ describe("single use under concurrency", () => {
 
     expect(tally(results.map(codeOf))).toEqual({ success: 1, IMPERSONATION_TOKEN_ALREADY_USED: 49 });
     const winner = results.find((result) => !result.errors)!;
-    const sessionId = winner.data.authenticateImpersonationToken.session.id;
+    const sessionId = winner.data!.authenticateImpersonationToken.session.id;
 
     expect(await countRows(t, "sessions", "user_id = ?", [userId])).toBe(1);
     expect(await countRows(t, "sessions", "id = ?", [sessionId])).toBe(1);
@@ -50,7 +42,7 @@ describe("single use under concurrency", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => gql(t.url, world.backend, REVOKE_SESSION, { sessionId: session.id })));
 
     expect(tally(results.map(codeOf))).toEqual({ success: 20 });
-    const revokedAt = new Set(results.map((result) => result.data.revokeSession.session.revokedAt));
+    const revokedAt = new Set(results.map((result) => result.data!.revokeSession.session.revokedAt));
     expect(revokedAt.size).toBe(1);
     expect([...revokedAt][0]).not.toBeNull();
 
@@ -61,7 +53,7 @@ describe("single use under concurrency", () => {
     expect(real).toHaveLength(1);
     expect(events.filter((event) => (event.details ?? "").includes("noop"))).toHaveLength(19);
 
-    const after = await gql(t.url, world.backend, `mutation($st: String) { authenticateSession(sessionToken: $st) { session { id } } }`, { st: sessionToken });
+    const after = await gql(t.url, world.backend, AUTHENTICATE_SESSION, { sessionToken });
     expect(codeOf(after)).toBe("SESSION_REVOKED");
   });
 });

@@ -1,19 +1,26 @@
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { print } from "graphql";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import {
+  CreateProjectDocument,
+  ExchangeTokenDocument,
+  ImpersonationAllowedDocument,
+  SetImpersonationPolicyDocument,
+  TypenameDocument,
+} from "./__generated__/graphql.js";
 import { anonymous, connectionParams, credentialHeaders, gqlOk, type Credential } from "./harness/client.js";
 import { createWorld, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
 /** SPEC §7, browsers: CORS for the projects' redirect-URL origins and CORS_ORIGINS, the public token only. */
 
-const createProject = `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } publicToken } }`;
-const policyQuery = `query($p: ID!) { impersonationPolicy(projectId: $p) { allowImpersonation } }`;
-const setPolicy = `mutation($p: ID!, $input: ImpersonationPolicyInput!) { setImpersonationPolicy(projectId: $p, input: $input) { allowImpersonation } }`;
 /** What a browser does with the public token; a made-up token proves the credential itself was accepted. */
-const exchange = `mutation($t: String!) { authenticateImpersonationToken(token: $t) { requestId } }`;
-const guessed = { t: "mq_imp_not_a_real_token" };
+const exchange = ExchangeTokenDocument;
+const guessed = { token: "mq_imp_not_a_real_token" };
 const corsHeaderNames = [
   "access-control-allow-origin",
   "access-control-allow-methods",
@@ -29,11 +36,11 @@ function preflight(t: TestApp, origin: string, requestHeaders = "content-type, x
   });
 }
 
-function post(t: TestApp, credential: Credential, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
+function post<TVariables>(t: TestApp, credential: Credential, query: TypedDocumentNode<unknown, TVariables>, variables: TVariables, headers: Record<string, string> = {}) {
   return fetch(t.url, {
     method: "POST",
     headers: { "content-type": "application/json", ...credentialHeaders(credential), ...headers },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: print(query), variables }),
   });
 }
 
@@ -47,7 +54,13 @@ function corsHeaders(response: Response): Record<string, string> {
 }
 
 /** Runs one operation over graphql-ws from a socket whose upgrade carries `origin`, as a browser's does. */
-async function wsOperation(t: TestApp, credential: Credential, query: string, variables: Record<string, unknown>, origin?: string) {
+async function wsOperation<TVariables extends Record<string, unknown>>(
+  t: TestApp,
+  credential: Credential,
+  query: TypedDocumentNode<unknown, TVariables>,
+  variables: TVariables,
+  origin?: string,
+) {
   class BrowserLikeWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols, origin ? { origin } : {});
@@ -56,7 +69,7 @@ async function wsOperation(t: TestApp, credential: Credential, query: string, va
   const client = createClient({ url: t.wsUrl, webSocketImpl: BrowserLikeWebSocket, connectionParams: connectionParams(credential), retryAttempts: 0, lazy: true });
   try {
     const results = [];
-    for await (const result of client.iterate({ query, variables })) results.push(result);
+    for await (const result of client.iterate({ query: print(query), variables })) results.push(result);
     return results[0]!;
   } catch (error) {
     if (Array.isArray(error)) return { data: undefined, errors: error as Array<{ message: string; extensions?: { code?: string } }> };
@@ -68,21 +81,17 @@ async function wsOperation(t: TestApp, credential: Credential, query: string, va
 }
 
 describe("CORS on /graphql", () => {
-  let t: TestApp;
-  let world: World;
+  const { t, world } = useTestWorld({ app: { env: { CORS_ORIGINS: "https://support.example.net, http://localhost:5173" } } });
   let shop: { projectId: string; publicToken: string };
   const shopOrigin = "https://shop.example.com";
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { CORS_ORIGINS: "https://support.example.net, http://localhost:5173" } });
-    world = await createWorld(t);
-    const created = await gqlOk(t.url, world.admin.credential, createProject, {
+    const created = await gqlOk(t.url, world.admin.credential, CreateProjectDocument, {
       input: { name: "Shop", loginRedirectUrl: `${shopOrigin}/masquerade/authenticate?from=staff` },
     });
     shop = { projectId: created.createProject.project.id, publicToken: created.createProject.publicToken };
-    await gqlOk(t.url, world.admin.credential, setPolicy, { p: shop.projectId, input: { allowImpersonation: true, allowFrontendAuthentication: true } });
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: shop.projectId, input: { allowImpersonation: true, allowFrontendAuthentication: true } });
   });
-  afterAll(async () => t?.close());
 
   it("answers a preflight from a project's redirect-URL origin: the public token and JSON only, no credentials", async () => {
     const response = await preflight(t, shopOrigin);
@@ -109,7 +118,7 @@ describe("CORS on /graphql", () => {
       const answer = await preflight(t, origin);
       expect(answer.status).toBe(204);
       expect(corsHeaders(answer), origin).toEqual({});
-      const request = await post(t, anonymous, "{ __typename }", {}, { origin });
+      const request = await post(t, anonymous, TypenameDocument, {}, { origin });
       expect(corsHeaders(request), origin).toEqual({});
     }
   });
@@ -125,8 +134,8 @@ describe("CORS on /graphql", () => {
   it("never sends Access-Control-Allow-Credentials, whatever is asked", async () => {
     const responses = [
       await preflight(t, shopOrigin, "authorization, content-type, cookie"),
-      await post(t, world.frontend, policyQuery, { p: world.projectId }, { origin: shopOrigin, cookie: "a=b" }),
-      await post(t, world.backend, policyQuery, { p: world.projectId }, { origin: shopOrigin }),
+      await post(t, world.frontend, ImpersonationAllowedDocument, { projectId: world.projectId }, { origin: shopOrigin, cookie: "a=b" }),
+      await post(t, world.backend, ImpersonationAllowedDocument, { projectId: world.projectId }, { origin: shopOrigin }),
     ];
     for (const response of responses) expect(response.headers.get("access-control-allow-credentials")).toBeNull();
     // Asked for authorization, the preflight still lists only what a browser may send.
@@ -136,7 +145,7 @@ describe("CORS on /graphql", () => {
   it("refuses a member key or the project secret from another origin as UNAUTHENTICATED, and lets the public token through", async () => {
     for (const origin of [shopOrigin, "https://evil.example.org", "null"]) {
       for (const credential of [world.admin.credential, world.backend]) {
-        const response = await post(t, credential, policyQuery, { p: world.projectId }, { origin });
+        const response = await post(t, credential, ImpersonationAllowedDocument, { projectId: world.projectId }, { origin });
         expect(response.status).toBe(401);
         const body = (await response.json()) as { data?: unknown; errors: Array<{ message: string; extensions: { code: string } }> };
         expect(body.data).toBeUndefined();
@@ -151,24 +160,24 @@ describe("CORS on /graphql", () => {
   it("still accepts every credential without an Origin (servers) and from the server's own origin (its own pages)", async () => {
     for (const headers of [{}, { origin: t.baseUrl }] as Array<Record<string, string>>) {
       for (const credential of [world.admin.credential, world.backend]) {
-        const response = await post(t, credential, policyQuery, { p: world.projectId }, headers);
+        const response = await post(t, credential, ImpersonationAllowedDocument, { projectId: world.projectId }, headers);
         expect(await response.json()).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });
       }
     }
   });
 
   it("refuses authorization in connectionParams on a WebSocket opened from another origin, and lets the public token through", async () => {
-    const refused = await wsOperation(t, world.admin.credential, policyQuery, { p: world.projectId }, shopOrigin);
+    const refused = await wsOperation(t, world.admin.credential, ImpersonationAllowedDocument, { projectId: world.projectId }, shopOrigin);
     expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     expect(refused.errors?.[0]?.message).toMatch(/public token/);
-    const backend = await wsOperation(t, world.backend, policyQuery, { p: world.projectId }, "http://localhost:5173");
+    const backend = await wsOperation(t, world.backend, ImpersonationAllowedDocument, { projectId: world.projectId }, "http://localhost:5173");
     expect(backend.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
 
     const publicToken = await wsOperation(t, { kind: "frontend", publicToken: shop.publicToken }, exchange, guessed, shopOrigin);
     expect(publicToken.errors?.[0]?.extensions?.code).toBe("IMPERSONATION_TOKEN_NOT_FOUND");
-    const sameOrigin = await wsOperation(t, world.admin.credential, policyQuery, { p: world.projectId }, t.baseUrl);
+    const sameOrigin = await wsOperation(t, world.admin.credential, ImpersonationAllowedDocument, { projectId: world.projectId }, t.baseUrl);
     expect(sameOrigin).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });
-    const server = await wsOperation(t, world.admin.credential, policyQuery, { p: world.projectId });
+    const server = await wsOperation(t, world.admin.credential, ImpersonationAllowedDocument, { projectId: world.projectId });
     expect(server).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });
   });
 
@@ -182,7 +191,7 @@ describe("CORS on /graphql", () => {
   it("allows a newly created project's origin at once", async () => {
     const origin = "https://new-app.example.com";
     expect(corsHeaders(await preflight(t, origin))).toEqual({});
-    await gqlOk(t.url, world.admin.credential, createProject, { input: { name: "New", loginRedirectUrl: `${origin}/auth` } });
+    await gqlOk(t.url, world.admin.credential, CreateProjectDocument, { input: { name: "New", loginRedirectUrl: `${origin}/auth` } });
     expect(corsHeaders(await preflight(t, origin))["access-control-allow-origin"]).toBe(origin);
   });
 });
@@ -209,7 +218,7 @@ describe("allowed origins across instances", () => {
     first.clock.advanceSeconds(5);
     expect(corsHeaders(await preflight(second, "https://app.example.com"))["access-control-allow-origin"]).toBe("https://app.example.com");
 
-    await gqlOk(first.url, world.admin.credential, createProject, { input: { name: "Elsewhere", loginRedirectUrl: `${origin}/auth` } });
+    await gqlOk(first.url, world.admin.credential, CreateProjectDocument, { input: { name: "Elsewhere", loginRedirectUrl: `${origin}/auth` } });
     expect(corsHeaders(await preflight(first, origin))["access-control-allow-origin"]).toBe(origin);
     // The other instance asked the database moments ago: unknown origins are not looked up again yet.
     expect(corsHeaders(await preflight(second, origin))).toEqual({});

@@ -1,18 +1,10 @@
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gql } from "./harness/client.js";
 import { AUTHENTICATE_SESSION, AUTHENTICATE_TOKEN, codeOf, createToken, expectCode, expectOk, openSession, setPolicy } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 const seconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000);
 const exchange = (token: string) => gql(t.url, world.backend, AUTHENTICATE_TOKEN, { token });

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { CreateImpersonationTokenDocument, CreateProjectDocument, CreateUserDocument, SetImpersonationPolicyDocument } from "./__generated__/graphql.js";
 import { gql, gqlOk } from "./harness/client.js";
-import { createWorld, issueToken, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { AUTHENTICATE_SESSION, AUTHENTICATE_TOKEN, REVOKE_SESSION } from "./harness/core-operations.js";
+import { issueToken } from "./harness/fixtures.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 describe("the impersonation flow", () => {
   it("goes from a token to a session and its revocation", async () => {
@@ -19,41 +14,34 @@ describe("the impersonation flow", () => {
     expect(new URL(launchUrl).searchParams.get("token_type")).toBe("impersonation");
     expect(new Date(expiresAt).getTime() - t.clock.now().getTime()).toBe(300_000);
 
-    const exchanged = await gqlOk(t.url, world.backend, `mutation($token: String!) {
-      authenticateImpersonationToken(token: $token) { userId sessionToken session { id startedAt expiresAt } }
-    }`, { token });
+    const exchanged = await gqlOk(t.url, world.backend, AUTHENTICATE_TOKEN, { token });
     const session = exchanged.authenticateImpersonationToken.session;
     expect(new Date(session.expiresAt).getTime() - new Date(session.startedAt).getTime()).toBe(60 * 60_000);
 
-    const revoked = await gqlOk(t.url, world.backend, `mutation($id: ID) { revokeSession(sessionId: $id) { session { revokedAt } } }`, { id: session.id });
+    const revoked = await gqlOk(t.url, world.backend, REVOKE_SESSION, { sessionId: session.id });
     expect(revoked.revokeSession.session.revokedAt).not.toBeNull();
-    const again = await gql(t.url, world.backend, `mutation($st: String) { authenticateSession(sessionToken: $st) { session { id } } }`, {
-      st: exchanged.authenticateImpersonationToken.sessionToken,
-    });
+    const again = await gql(t.url, world.backend, AUTHENTICATE_SESSION, { sessionToken: exchanged.authenticateImpersonationToken.sessionToken });
     expect(again.errors?.[0]?.extensions?.code).toBe("SESSION_REVOKED");
   });
 
   it("builds launchUrl by adding to the redirect URL's query as the project wrote it, fragment kept", async () => {
     const redirect = "https://app.example.com/auth?a=1&b=x%20y&flag&c=%7E+d#after?x";
     const project = (
-      await gqlOk(t.url, world.admin.credential, `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }`, {
+      await gqlOk(t.url, world.admin.credential, CreateProjectDocument, {
         input: { name: "Query keeper", loginRedirectUrl: redirect },
       })
-    ).createProject.project.id as string;
-    await gqlOk(t.url, world.admin.credential, `mutation($p: ID!) { setImpersonationPolicy(projectId: $p, input: { allowImpersonation: true }) { allowImpersonation } }`, { p: project });
-    const user = (await gqlOk(t.url, world.admin.credential, `mutation($p: ID!) { createUser(input: { projectId: $p, email: "q@example.com" }) { id } }`, { p: project })).createUser.id;
-    const created = await gqlOk(
-      t.url,
-      world.admin.credential,
-      `mutation($input: CreateImpersonationTokenInput!) { createImpersonationToken(input: $input) { token launchUrl } }`,
-      { input: { projectId: project, userId: user, reason: "launch URL check" } },
-    );
-    const { token, launchUrl } = created.createImpersonationToken as { token: string; launchUrl: string };
+    ).createProject.project.id;
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: project, input: { allowImpersonation: true } });
+    const user = (await gqlOk(t.url, world.admin.credential, CreateUserDocument, { input: { projectId: project, email: "q@example.com" } })).createUser.id;
+    const created = await gqlOk(t.url, world.admin.credential, CreateImpersonationTokenDocument, {
+      input: { projectId: project, userId: user, reason: "launch URL check" },
+    });
+    const { token, launchUrl } = created.createImpersonationToken;
     expect(launchUrl).toBe(`https://app.example.com/auth?a=1&b=x%20y&flag&c=%7E+d&token_type=impersonation&token=${token}#after?x`);
   });
 
   it("refuses a login redirect URL with no host after '//' (the parser would invent one)", async () => {
-    const result = await gql(t.url, world.admin.credential, `mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } } }`, {
+    const result = await gql(t.url, world.admin.credential, CreateProjectDocument, {
       input: { name: "No host", loginRedirectUrl: "https:///nohost" },
     });
     expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");

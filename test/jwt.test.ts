@@ -1,21 +1,18 @@
 import { createRemoteJWKSet, decodeProtectedHeader, exportSPKI, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { RotateSigningKeyDocument } from "./__generated__/graphql.js";
 import { gql } from "./harness/client.js";
 import { AUTHENTICATE_SESSION, codeOf, expectCode, expectOk, openSession, type StartedSession } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 import { keyActivationDelayMs, retiredKeyGraceMs } from "../src/modules/signing-keys/signing-key.service.js";
 
-let t: TestApp;
-let world: World;
 let started: StartedSession;
 
+const { t, world } = useTestWorld();
+
 beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
   started = await openSession(t, world);
 });
-afterAll(async () => t?.close());
 
 const jwksUrl = () => new URL(`${t.baseUrl}/.well-known/jwks.json`);
 const authenticateJwt = (sessionJwt: string) => gql(t.url, world.backend, AUTHENTICATE_SESSION, { sessionJwt });
@@ -173,7 +170,7 @@ describe("key rotation", () => {
 });
 
 describe("rotateSigningKey (the operator's way to rotate)", () => {
-  const rotate = "mutation { rotateSigningKey }";
+  const rotate = RotateSigningKeyDocument;
 
   it("needs a credential", async () => {
     expect((await gql(t.url, { kind: "none" }, rotate)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
@@ -189,8 +186,8 @@ describe("rotateSigningKey (the operator's way to rotate)", () => {
     const session = await openSession(t, world);
     const oldKid = decodeProtectedHeader(session.sessionJwt).kid!;
     const result = await gql(t.url, world.admin.credential, rotate);
-    const newKid = result.data?.rotateSigningKey as string;
-    expect(newKid).toBeTruthy();
+    const newKid = result.data!.rotateSigningKey;
+    expect(newKid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(newKid).not.toBe(oldKid);
     expect((await publishedKeys()).map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
     expect(codeOf(await authenticateJwt(session.sessionJwt))).toBeUndefined();

@@ -6,8 +6,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MikroORM } from "@mikro-orm/core";
@@ -19,6 +17,19 @@ import { chainHash, genesisHash } from "../src/modules/audit/audit-hash.js";
 import { decodeProtectedHeader } from "jose";
 import { keyActivationDelayMs, SigningKeyService } from "../src/modules/signing-keys/signing-key.service.js";
 import { endpointCacheMs } from "../src/modules/webhooks/webhook-outbox.js";
+import {
+  AuditEventAddedSummaryDocument,
+  AuthenticateSessionDocument,
+  AuthenticateTokenDocument,
+  CreateImpersonationTokenDocument,
+  CreateTeamMemberDocument,
+  CreateUserDocument,
+  CreateWebhookEndpointDocument,
+  RotateSigningKeyDocument,
+  SetImpersonationPolicyDocument,
+  UpdateTeamMemberDocument,
+  VerifyAuditLogDocument,
+} from "./__generated__/graphql.js";
 import { loggedEventsAfter, orderReport, receivedUntil, slimAuditEventAdded, untilLive } from "./harness/audit-order.js";
 import { asBackend, asMember, gql, gqlOk, type Credential } from "./harness/client.js";
 import { freshDatabaseUrl, testDatabaseKind, type FreshDatabase } from "./harness/databases.js";
@@ -44,23 +55,10 @@ const redisUrl = testRedisUrl();
 /** Both instances sit behind one public URL (the JWT issuer), as behind a load balancer. */
 const publicUrl = "http://masquerade.test";
 
-const doc = <TData = any, TVariables = Record<string, unknown>>(source: string) =>
-  parse(source) as unknown as TypedDocumentNode<TData, TVariables>;
-
-const auditEventAdded = doc<{ auditEventAdded: { id: string; action: string; status: string; reason: string | null } }, { projectId: string }>(
-  `subscription AuditEventAdded($projectId: ID!) {
-    auditEventAdded(projectId: $projectId) { id projectId action status reason requestId createdAt }
-  }`,
-);
-const createToken = `mutation CreateToken($input: CreateImpersonationTokenInput!) {
-  createImpersonationToken(input: $input) { token expiresAt launchUrl }
-}`;
-const authenticateToken = `mutation AuthenticateToken($token: String!) {
-  authenticateImpersonationToken(token: $token) { sessionToken sessionJwt session { id } }
-}`;
-const authenticateSession = `mutation AuthenticateSession($jwt: String) {
-  authenticateSession(sessionJwt: $jwt) { session { id } sessionJwt }
-}`;
+const auditEventAdded = AuditEventAddedSummaryDocument;
+const createToken = CreateImpersonationTokenDocument;
+const authenticateToken = AuthenticateTokenDocument;
+const authenticateSession = AuthenticateSessionDocument;
 
 // ---------------------------------------------------------------------------------------------
 // Instances in the test process (quick, for races inside startup).
@@ -193,13 +191,9 @@ async function setUpProject(buildDir: string, databaseUrl: string, on: ServerPro
   if (boot.status !== 0) throw new Error(`bootstrap failed:\n${boot.stdout}${boot.stderr}`);
   const result = JSON.parse(boot.stdout.trim().split("\n").at(-1)!) as { adminApiKey: string; projectId: string; projectSecret: string };
   const admin = asMember(result.adminApiKey);
-  await gqlOk(on.url, admin, `mutation($projectId: ID!) { setImpersonationPolicy(projectId: $projectId, input: { allowImpersonation: true }) { allowImpersonation } }`, {
-    projectId: result.projectId,
-  });
-  const member = await gqlOk(on.url, admin, `mutation { createTeamMember(input: { email: "support@example.com", role: SUPPORT_MANAGER }) { apiKey } }`);
-  const user = await gqlOk(on.url, admin, `mutation($projectId: ID!) { createUser(input: { projectId: $projectId, email: "jane@customer.com" }) { id } }`, {
-    projectId: result.projectId,
-  });
+  await gqlOk(on.url, admin, SetImpersonationPolicyDocument, { projectId: result.projectId, input: { allowImpersonation: true } });
+  const member = await gqlOk(on.url, admin, CreateTeamMemberDocument, { input: { email: "support@example.com", role: "SUPPORT_MANAGER" } });
+  const user = await gqlOk(on.url, admin, CreateUserDocument, { input: { projectId: result.projectId, email: "jane@customer.com" } });
   return {
     projectId: result.projectId,
     admin,
@@ -233,9 +227,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
   }, 60_000);
 
   const issueToken = async (on: ServerProcess, reason: string) =>
-    (await gqlOk(on.url, setup.supportManager, createToken, { input: { projectId: setup.projectId, userId: setup.userId, reason } })).createImpersonationToken as {
-      token: string;
-    };
+    (await gqlOk(on.url, setup.supportManager, createToken, { input: { projectId: setup.projectId, userId: setup.userId, reason } })).createImpersonationToken;
 
   it("serve one signing key set: a session JWT issued by A is accepted by B", async () => {
     const [jwksA, jwksB] = await Promise.all(
@@ -246,7 +238,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
 
     const { token } = await issueToken(a, "Checking the shared signing key");
     const session = (await gqlOk(a.url, setup.backend, authenticateToken, { token })).authenticateImpersonationToken;
-    const onB = (await gqlOk(b.url, setup.backend, authenticateSession, { jwt: session.sessionJwt })).authenticateSession;
+    const onB = (await gqlOk(b.url, setup.backend, authenticateSession, { sessionJwt: session.sessionJwt })).authenticateSession;
     expect(onB.session.id).toBe(session.session.id);
   });
 
@@ -295,9 +287,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
 
   it("end a member's subscription on B once A disables the member, before any later event reaches it", async () => {
     const run = Math.random().toString(36).slice(2);
-    const created = await gqlOk(a.url, setup.admin, `mutation($email: String!) { createTeamMember(input: { email: $email, role: VIEWER }) { member { id } apiKey } }`, {
-      email: `viewer-${run}@example.com`,
-    });
+    const created = await gqlOk(a.url, setup.admin, CreateTeamMemberDocument, { input: { email: `viewer-${run}@example.com`, role: "VIEWER" } });
     const connection = connectWs(b.wsUrl, asMember(created.createTeamMember.apiKey));
     sockets.push(connection);
     const subscription = connection.subscribe(auditEventAdded, { projectId: setup.projectId });
@@ -315,9 +305,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
       15_000,
     );
 
-    await gqlOk(a.url, setup.admin, `mutation($id: ID!) { updateTeamMember(id: $id, input: { disabled: true }) { disabled } }`, {
-      id: created.createTeamMember.member.id,
-    });
+    await gqlOk(a.url, setup.admin, UpdateTeamMemberDocument, { id: created.createTeamMember.member.id, input: { disabled: true } });
     await issueToken(a, `after disabling ${run}`);
 
     const end = await within(subscription.ended, 10_000, "the disabled member's subscription on B ends");
@@ -381,9 +369,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
     });
 
     for (const server of [a, b]) {
-      const verified = await gqlOk(server.url, setup.admin, `query($projectId: ID!) { verifyAuditLog(projectId: $projectId) { valid checkedCount firstInvalidEventId } }`, {
-        projectId: setup.projectId,
-      });
+      const verified = await gqlOk(server.url, setup.admin, VerifyAuditLogDocument, { projectId: setup.projectId });
       expect(verified.verifyAuditLog).toEqual({ valid: true, checkedCount: rows.length, firstInvalidEventId: null });
     }
   });
@@ -391,10 +377,10 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
   it("never send one webhook delivery from both instances at the same time", async () => {
     const receiver = await startOverlapReceiver(150);
     try {
-      const created = await gqlOk(a.url, setup.admin, `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } secret } }`, {
+      const created = await gqlOk(a.url, setup.admin, CreateWebhookEndpointDocument, {
         input: { projectId: setup.projectId, url: receiver.url, eventTypes: ["dashboard.impersonation_token.create"] },
       });
-      const endpointId = created.createWebhookEndpoint.endpoint.id as string;
+      const endpointId = created.createWebhookEndpoint.endpoint.id;
       // Instance B learns of an endpoint created on A within the outbox's cache window: events it
       // commits before then are not announced to it (documented). Start the bursts after it.
       await new Promise((resolve) => setTimeout(resolve, endpointCacheMs + 100));
@@ -467,7 +453,7 @@ describe("two server processes sharing one PostgreSQL database and one Redis", (
         ((await (await fetch(`${server.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
       const before = await kids(idle);
       const rotatedAt = Date.now();
-      const newKid = (await gqlOk(a.url, setup.admin, "mutation { rotateSigningKey }")).rotateSigningKey as string;
+      const newKid = (await gqlOk(a.url, setup.admin, RotateSigningKeyDocument)).rotateSigningKey;
       expect(before).not.toContain(newKid);
       expect(await kids(a)).toContain(newKid);
 

@@ -1,22 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
+import { print, type DocumentNode } from "graphql";
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { anonymous, credentialHeaders, gql, type Credential, type GraphQLErrorShape } from "./harness/client.js";
 import { CREATE_TOKEN, openSession, SESSIONS } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
 import { within } from "./harness/ws-client.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { startTestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
 const statements: string[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp({ onQuery: (sql) => statements.push(sql) });
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld({ app: { onQuery: (sql) => statements.push(sql) } });
 
 interface RawResponse {
   status: number;
@@ -210,7 +205,7 @@ describe("malformed credentials", () => {
       socket.on("message", (data) => {
         const message = JSON.parse(String(data));
         messages.push(message);
-        if (message.type === "connection_ack") socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: SESSIONS, variables: { projectId: world.projectId } } }));
+        if (message.type === "connection_ack") socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: print(SESSIONS), variables: { projectId: world.projectId } } }));
         if (message.id === "1") socket.close();
       });
       await within(new Promise<void>((resolve) => socket.once("open", () => resolve())), 5_000, "the socket opens");
@@ -276,7 +271,7 @@ describe("error messages never repeat what was sent", () => {
     }
   });
 
-  const coercions = (secret: string): Array<[string, string, Record<string, unknown>]> => [
+  const coercions = (secret: string): Array<[string, string | DocumentNode, Record<string, unknown>]> => [
     ["an Int given a string", SESSIONS, { projectId: world.projectId, first: secret }],
     ["a String given an object", SESSIONS, { projectId: world.projectId, userId: { token: secret } }],
     ["a list item of the wrong type", FILTERED_AUDIT, { p: world.projectId, f: { actions: [{ secret }] } }],
@@ -297,7 +292,8 @@ describe("error messages never repeat what was sent", () => {
         expect(JSON.stringify(result.errors), label).not.toContain(secret);
       }
     }
-    const int = await gql(t.url, world.admin.credential, SESSIONS, { projectId: world.projectId, first: plainSecret });
+    // Untyped on purpose: the variable is of the wrong type.
+    const int = await gql(t.url, world.admin.credential, SESSIONS as DocumentNode, { projectId: world.projectId, first: plainSecret });
     expect(int.errors![0]!.message).toBe('Variable "$first" got an invalid value; Int cannot represent non-integer value.');
     const nested = await gql(t.url, world.admin.credential, FILTERED_AUDIT, { p: world.projectId, f: { actions: ["ok", 7] } });
     expect(nested.errors![0]!.message).toBe('Variable "$f" got an invalid value at "f.actions[1]"; String cannot represent a non string value.');
@@ -311,7 +307,7 @@ describe("error messages never repeat what was sent", () => {
       for (const secret of [sessionJwt, plainSecret]) {
         for (const [label, query, variables] of coercions(secret)) {
           const id = `c${++n}`;
-          ws.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables } }));
+          ws.send(JSON.stringify({ id, type: "subscribe", payload: { query: typeof query === "string" ? query : print(query), variables } }));
           const answer = await ws.next(id);
           const errors = (answer.type === "error" ? answer.payload : answer.payload.errors) as GraphQLErrorShape[];
           expect(errors[0]!.extensions?.code, label).toBe("BAD_USER_INPUT");
@@ -375,7 +371,7 @@ describe("persisted-query extensions and subscriptions over HTTP", () => {
 describe("bodies and URLs that are not valid UTF-8", () => {
   const reasonBytes = (invalid: number[]) =>
     Buffer.concat([
-      Buffer.from(`{"query":${JSON.stringify(CREATE_TOKEN)},"variables":{"input":{"projectId":${JSON.stringify(world.projectId)},"userId":${JSON.stringify(world.userId)},"reason":"ticket `),
+      Buffer.from(`{"query":${JSON.stringify(print(CREATE_TOKEN))},"variables":{"input":{"projectId":${JSON.stringify(world.projectId)},"userId":${JSON.stringify(world.userId)},"reason":"ticket `),
       Buffer.from(invalid),
       Buffer.from(`"}}}`),
     ]);

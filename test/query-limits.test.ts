@@ -4,10 +4,8 @@ import { buildSchema, getIntrospectionQuery, Kind, parse, print, specifiedRules,
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as generated from "./__generated__/graphql.js";
 import { anonymous, gql, type Credential, type GraphQLErrorShape, type GraphQLResponse } from "./harness/client.js";
-import * as coreOperations from "./harness/core-operations.js";
 import { countRows } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 import { connectWs, within, type WsConnection } from "./harness/ws-client.js";
 import { limitedParseOptions, queryLimits } from "../src/graphql/query-limits.js";
 import { extraValidationRules } from "../src/graphql/validate-operation.js";
@@ -15,14 +13,7 @@ import { extraValidationRules } from "../src/graphql/validate-operation.js";
 /** Generous: a refusal takes milliseconds; the attacks below took seconds (or killed the process) before. */
 const quickMs = 1_000;
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 // ---- the documents of the attacks ----
 
@@ -272,9 +263,6 @@ describe("the limits fit every real client", () => {
       // A fragment's own document (AuditEventFieldsFragmentDoc) is checked inside the operations that use it.
       .filter(([, document]) => document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION))
       .map(([name, document]): [string, DocumentNode] => [`codegen ${name}`, document]),
-    ...Object.entries(coreOperations as Record<string, unknown>)
-      .filter((entry): entry is [string, string] => typeof entry[1] === "string" && /^\s*(query|mutation|subscription)\b/.test(entry[1]))
-      .map(([name, text]): [string, string] => [`harness ${name}`, text]),
     ["graphql-js getIntrospectionQuery", getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true })],
   ];
 

@@ -2,11 +2,13 @@ import { request } from "node:http";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { buildClientSchema, getIntrospectionQuery, parse, type IntrospectionQuery } from "graphql";
+import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery, parse, print } from "graphql";
+import { ImpersonationAllowedDocument, PolicyDocument } from "./__generated__/graphql.js";
 import { anonymous, gql } from "./harness/client.js";
 import { connectWs, within } from "./harness/ws-client.js";
-import { createWorld, type World } from "./harness/fixtures.js";
+import { createWorld } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
 describe("outside production", () => {
   let t: TestApp;
@@ -20,7 +22,7 @@ describe("outside production", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
     const jwks = (await (await fetch(`${t.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, string>> };
-    expect(jwks.keys.length).toBeGreaterThan(0);
+    expect(jwks.keys, "a fresh install has one signing key").toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
     expect(jwks.keys[0]).not.toHaveProperty("d");
     const sandbox = await fetch(t.url, { headers: { accept: "text/html" } });
@@ -70,13 +72,7 @@ describe("outside production", () => {
 });
 
 describe("in production (NODE_ENV=production)", () => {
-  let t: TestApp;
-  let world: World;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { NODE_ENV: "production" } });
-    world = await createWorld(t);
-  });
-  afterAll(async () => t?.close());
+  const { t, world } = useTestWorld({ app: { env: { NODE_ENV: "production" } } });
 
   it("turns introspection off", async () => {
     const result = await gql(t.url, world.admin.credential, "{ __schema { queryType { name } } }");
@@ -154,10 +150,10 @@ describe("in production (NODE_ENV=production)", () => {
         ws.client.subscribe({ query: "subscription { " }, { next: () => undefined, error: resolve, complete: () => resolve(null) });
       });
       expect(JSON.stringify(refusal)).toMatch(/GRAPHQL_PARSE_FAILED/);
-      const still = ws.subscribe(parse("query($p: ID!) { impersonationPolicy(projectId: $p) { projectId } }") as TypedDocumentNode<unknown, { p: string }>, {
-        p: world.projectId,
+      const still = ws.subscribe(PolicyDocument, { projectId: world.projectId });
+      expect((await still.next(5_000)).data).toEqual({
+        impersonationPolicy: { projectId: world.projectId, allowImpersonation: true, allowFrontendAuthentication: false, tokenTtlSeconds: 300, sessionDurationMinutes: 60 },
       });
-      expect((await still.next(5_000)).data).toEqual({ impersonationPolicy: { projectId: world.projectId } });
     } finally {
       await ws.close();
     }
@@ -193,14 +189,20 @@ describe("shutdown", () => {
   it("lets an in-flight request finish, then refuses new connections", async () => {
     const t = await startTestApp();
     const world = await createWorld(t);
-    const body = JSON.stringify({
-      query: `query($p: ID!) { impersonationPolicy(projectId: $p) { allowImpersonation } }`,
-      variables: { p: world.projectId },
-    });
+    const body = JSON.stringify({ query: print(ImpersonationAllowedDocument), variables: { projectId: world.projectId } });
     const port = new URL(t.url).port;
+    let closing: Promise<void> | undefined;
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      // `Expect: 100-continue`: the server answers "100 Continue" once its request handler has the
+      // request, which is the moment to begin closing, with the body still to come.
       const req = request(
-        { host: "127.0.0.1", port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${world.admin.apiKey}` } },
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/graphql",
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: `Bearer ${world.admin.apiKey}`, expect: "100-continue" },
+        },
         (res) => {
           let text = "";
           res.on("data", (chunk) => (text += chunk));
@@ -208,14 +210,16 @@ describe("shutdown", () => {
         },
       );
       req.on("error", reject);
-      // Half the body now: the request is in flight on the server when close() begins.
-      req.write(body.slice(0, 10));
-      setTimeout(() => {
-        closing = t.close();
-        setTimeout(() => req.end(body.slice(10)), 50);
-      }, 50);
+      req.once("continue", () => {
+        // Half the body now: the request is in flight on the server when close() begins.
+        req.write(body.slice(0, 10), () => {
+          // close() stops the listener and starts draining before it first yields.
+          closing = t.close();
+          req.end(body.slice(10));
+        });
+      });
+      req.flushHeaders();
     });
-    let closing: Promise<void> | undefined;
     const result = await response;
     expect(result.status).toBe(200);
     expect(JSON.parse(result.text)).toEqual({ data: { impersonationPolicy: { allowImpersonation: true } } });

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { gql, type Credential } from "./harness/client.js";
 import { CREATE_USER, expectCode, expectOk, newUser, openOtherProjectSession, openSession, REVOKE_SESSION, SESSIONS, USER, USERS } from "./harness/core-operations.js";
-import { createWorld, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
-let t: TestApp;
-let world: World;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  world = await createWorld(t);
-});
-afterAll(async () => t?.close());
+const { t, world } = useTestWorld();
 
 interface Page {
   ids: string[];
@@ -198,7 +190,7 @@ describe("the users and user queries", () => {
     for (const id of ["user_doesnotexist", world.other.userId]) {
       const result = await gql(t.url, world.viewer.credential, USER, { projectId: world.projectId, id });
       expect(result.errors).toBeUndefined();
-      expect(result.data.user).toBeNull();
+      expect(result.data!.user).toBeNull();
     }
   });
 

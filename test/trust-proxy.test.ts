@@ -2,30 +2,33 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
+import {
+  CreateImpersonationTokenDocument,
+  ExchangeTokenDocument,
+  ImpersonationAllowedDocument,
+  NewestAuditEventDocument,
+} from "./__generated__/graphql.js";
 import { buildIntoTempDir } from "./harness/build.js";
 import { asBackend, connectionParams, credentialHeaders, gql, gqlOk, type Credential } from "./harness/client.js";
 import { createWorld, issueToken, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 
 /** SPEC §7, client address: X-Forwarded-For is believed from TRUST_PROXY's peers only. */
-
-const createToken = `mutation($input: CreateImpersonationTokenInput!) { createImpersonationToken(input: $input) { token } }`;
-const exchange = `mutation($t: String!) { authenticateImpersonationToken(token: $t) { requestId } }`;
-const newestEvent = `query($p: ID!) { auditEvents(projectId: $p, first: 1) { edges { node { action ipAddress } } } }`;
-const policyQuery = `query($p: ID!) { impersonationPolicy(projectId: $p) { allowImpersonation } }`;
 
 /** The address the audit log records for an audited call (a token issued) sent with `headers`. */
 async function auditedAddress(t: TestApp, world: World, headers: Record<string, string>): Promise<string | null> {
   const issued = await fetch(t.url, {
     method: "POST",
     headers: { "content-type": "application/json", ...credentialHeaders(world.supportManager.credential), ...headers },
-    body: JSON.stringify({ query: createToken, variables: { input: { projectId: world.projectId, userId: world.userId, reason: "Ticket 88: proxy check" } } }),
+    body: JSON.stringify({ query: print(CreateImpersonationTokenDocument), variables: { input: { projectId: world.projectId, userId: world.userId, reason: "Ticket 88: proxy check" } } }),
   });
   expect(((await issued.json()) as { errors?: unknown }).errors).toBeUndefined();
-  const data = await gqlOk(t.url, world.admin.credential, newestEvent, { p: world.projectId });
-  const event = data.auditEvents.edges[0].node as { action: string; ipAddress: string | null };
+  const data = await gqlOk(t.url, world.admin.credential, NewestAuditEventDocument, { projectId: world.projectId });
+  const event = data.auditEvents.edges[0]!.node;
   expect(event.action).toBe("CreateImpersonationToken");
   return event.ipAddress;
 }
@@ -36,20 +39,14 @@ const loopbackPeer = /^(::ffff:)?127\.0\.0\.1$/;
 function codesFor(t: TestApp, credential: Credential, headers: Record<string, string>, count: number) {
   return Promise.all(
     Array.from({ length: count }, async () => {
-      const result = await gql(t.url, credential, policyQuery, { p: "project_x" }, headers);
+      const result = await gql(t.url, credential, ImpersonationAllowedDocument, { projectId: "project_x" }, headers);
       return result.errors?.[0]?.extensions?.code ?? "OK";
     }),
   );
 }
 
 describe("TRUST_PROXY=loopback", () => {
-  let t: TestApp;
-  let world: World;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { TRUST_PROXY: "loopback", RATE_LIMIT_FAILURE_BURST: "3", RATE_LIMIT_FAILURE_REFILL_PER_SECOND: "1" } });
-    world = await createWorld(t);
-  });
-  afterAll(async () => t?.close());
+  const { t, world } = useTestWorld({ app: { env: { TRUST_PROXY: "loopback", RATE_LIMIT_FAILURE_BURST: "3", RATE_LIMIT_FAILURE_REFILL_PER_SECOND: "1" } } });
 
   it("records the client named by X-Forwarded-For as the audit event's ipAddress, skipping trusted hops", async () => {
     expect(await auditedAddress(t, world, { "x-forwarded-for": "203.0.113.7" })).toBe("203.0.113.7");
@@ -68,12 +65,12 @@ describe("TRUST_PROXY=loopback", () => {
     }
     const client = createClient({ url: t.wsUrl, webSocketImpl: ProxiedWebSocket, connectionParams: connectionParams(world.backend), retryAttempts: 0, lazy: true });
     try {
-      for await (const result of client.iterate({ query: exchange, variables: { t: token } })) expect(result.errors).toBeUndefined();
+      for await (const result of client.iterate({ query: print(ExchangeTokenDocument), variables: { token } })) expect(result.errors).toBeUndefined();
     } finally {
       await client.dispose();
     }
-    const data = await gqlOk(t.url, world.admin.credential, newestEvent, { p: world.projectId });
-    expect(data.auditEvents.edges[0].node).toEqual({ action: "AuthenticateImpersonationToken", ipAddress: "203.0.113.99" });
+    const data = await gqlOk(t.url, world.admin.credential, NewestAuditEventDocument, { projectId: world.projectId });
+    expect(data.auditEvents.edges[0]!.node).toEqual({ action: "AuthenticateImpersonationToken", ipAddress: "203.0.113.99" });
   });
 
   it("gives each forwarded client its own rate-limit budget", async () => {
@@ -86,13 +83,7 @@ describe("TRUST_PROXY=loopback", () => {
 });
 
 describe("without TRUST_PROXY", () => {
-  let t: TestApp;
-  let world: World;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_FAILURE_BURST: "3", RATE_LIMIT_FAILURE_REFILL_PER_SECOND: "1" } });
-    world = await createWorld(t);
-  });
-  afterAll(async () => t?.close());
+  const { t, world } = useTestWorld({ app: { env: { RATE_LIMIT_FAILURE_BURST: "3", RATE_LIMIT_FAILURE_REFILL_PER_SECOND: "1" } } });
 
   it("ignores a forged X-Forwarded-For: the audit log records the socket peer", async () => {
     expect(await auditedAddress(t, world, { "x-forwarded-for": "203.0.113.7" })).toMatch(loopbackPeer);

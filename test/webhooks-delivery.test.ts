@@ -1,15 +1,16 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseOf } from "../src/db/database-of.js";
+import { CreateImpersonationTokenDocument, RevokeSessionDocument, SetImpersonationPolicyDocument, type WebhookDeliveryStatus } from "./__generated__/graphql.js";
 import { gql, gqlOk } from "./harness/client.js";
 import { createWorld, issueToken, startSession, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
 import { eventually, settle, startWebhookReceiver, webhookOps, type DeliveryNode, type ReceivedWebhook, type WebhookReceiver } from "./harness/webhook-receiver.js";
 
 const allTypes = ["direct.user.impersonate", "direct.session.revoke", "dashboard.impersonation_token.create", "dashboard.impersonation_policy.update"];
-const setPolicy = `mutation($projectId: ID!, $input: ImpersonationPolicyInput!) { setImpersonationPolicy(projectId: $projectId, input: $input) { tokenTtlSeconds } }`;
-const revoke = `mutation($id: ID) { revokeSession(sessionId: $id) { session { id revokedAt } } }`;
-const createToken = `mutation($input: CreateImpersonationTokenInput!) { createImpersonationToken(input: $input) { token } }`;
+const setPolicy = SetImpersonationPolicyDocument;
+const revoke = RevokeSessionDocument;
+const createToken = CreateImpersonationTokenDocument;
 
 let t: TestApp;
 let world: World;
@@ -30,7 +31,7 @@ async function createEndpoint(eventTypes: string[], url = receiver.url, projectI
   return data.createWebhookEndpoint as { endpoint: { id: string; url: string; eventTypes: string[]; enabled: boolean }; secret: string };
 }
 
-async function deliveries(args: { endpointId?: string; projectId?: string; status?: string } = {}): Promise<DeliveryNode[]> {
+async function deliveries(args: { endpointId?: string; projectId?: string; status?: WebhookDeliveryStatus } = {}): Promise<DeliveryNode[]> {
   const data = await gqlOk(t.url, world.admin.credential, webhookOps.deliveries, { projectId: args.projectId ?? world.projectId, first: 500, ...args });
   return data.webhookDeliveries.edges.map((edge: { node: DeliveryNode }) => edge.node);
 }
@@ -56,7 +57,7 @@ describe("webhook delivery", () => {
 
     await gqlOk(t.url, world.admin.credential, setPolicy, { projectId: world.projectId, input: { tokenTtlSeconds: 600 } });
     const session = await startSession(t, world); // dashboard.impersonation_token.create + direct.user.impersonate
-    await gqlOk(t.url, world.backend, revoke, { id: session.session.id });
+    await gqlOk(t.url, world.backend, revoke, { sessionId: session.session.id });
     await receiver.waitForRequests(start + 4);
 
     const received = receiver.requests.slice(start);
@@ -99,9 +100,9 @@ describe("webhook delivery", () => {
     const others = await createEndpoint(allTypes, receiver.url, world.other.projectId);
 
     const session = await startSession(t, world);
-    await gqlOk(t.url, world.backend, revoke, { id: session.session.id });
+    await gqlOk(t.url, world.backend, revoke, { sessionId: session.session.id });
     // Revoking it again succeeds but is a no-op: audited, and no second webhook.
-    await gqlOk(t.url, world.backend, revoke, { id: session.session.id });
+    await gqlOk(t.url, world.backend, revoke, { sessionId: session.session.id });
     // Refused and failed calls are audited as FAILURE and never announced.
     const refused = await gql(t.url, world.viewer.credential, createToken, { input: { projectId: world.projectId, userId: world.userId, reason: "x" } });
     expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
@@ -230,7 +231,7 @@ describe("webhook delivery", () => {
     const newSecret: string = rotated.rotateWebhookEndpointSecret.secret;
     expect(newSecret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(newSecret).not.toBe(oldSecret);
-    expect(new Date(rotated.rotateWebhookEndpointSecret.endpoint.previousSecretExpiresAt).getTime()).toBe(t.clock.now().getTime() + 60_000);
+    expect(new Date(rotated.rotateWebhookEndpointSecret.endpoint.previousSecretExpiresAt!).getTime()).toBe(t.clock.now().getTime() + 60_000);
 
     await issueToken(t, world);
     const [during] = await eventually(async () => {

@@ -1,29 +1,23 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { SetImpersonationPolicyDocument } from "./__generated__/graphql.js";
 import { gqlOk } from "./harness/client.js";
-import { createWorld, issueToken, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { issueToken } from "./harness/fixtures.js";
+import { useTestWorld } from "./harness/test-world.js";
 import { eventually, startWebhookReceiver, webhookOps, type DeliveryNode, type WebhookReceiver } from "./harness/webhook-receiver.js";
 
 // A send times out after 60 s: a worker that waited for a whole batch before claiming more would
 // hold every other delivery for that long, far beyond these tests' own timeouts.
 const env = { WEBHOOK_POLL_INTERVAL_MS: "50", WEBHOOK_TIMEOUT_MS: "60000" };
-const setPolicy = `mutation($projectId: ID!, $ttl: Int) { setImpersonationPolicy(projectId: $projectId, input: { tokenTtlSeconds: $ttl }) { tokenTtlSeconds } }`;
 /** The worker's limits per endpoint and per project (README, "Delivery, retries and restarts"). */
 const perEndpoint = 4;
 const perProject = 16;
 
-let t: TestApp;
-let world: World;
 const receivers: Array<{ close(): Promise<void> }> = [];
 
-beforeAll(async () => {
-  t = await startTestApp({ env });
-  world = await createWorld(t);
-});
+const { t, world } = useTestWorld({ app: { env } });
 afterAll(async () => {
-  await t?.close();
   for (const receiver of receivers) await receiver.close();
 });
 
@@ -70,8 +64,8 @@ describe("webhook fairness", () => {
     await hanging.waitForRequests(1);
     t.clock.advance(1000); // the next deliveries are strictly younger than the stuck ones
 
-    await gqlOk(t.url, world.admin.credential, setPolicy, { projectId: world.other.projectId, ttl: 500 });
-    await gqlOk(t.url, world.admin.credential, setPolicy, { projectId: world.projectId, ttl: 500 });
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.other.projectId, input: { tokenTtlSeconds: 500 } });
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { tokenTtlSeconds: 500 } });
     const [toB] = await healthyB.waitForRequests(1, 10_000);
     const [toA] = await healthyA.waitForRequests(1, 10_000);
     expect(JSON.parse(toB!.body)).toMatchObject({ type: "dashboard.impersonation_policy.update", data: { projectId: world.other.projectId } });
@@ -96,7 +90,7 @@ describe("webhook fairness", () => {
     const fastEndpoint = await createEndpoint(world.projectId, fast.url, ["dashboard.impersonation_policy.update"]);
     t.clock.advance(1000); // the fast endpoint's delivery is younger than the whole backlog
 
-    await gqlOk(t.url, world.admin.credential, setPolicy, { projectId: world.projectId, ttl: 700 });
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { tokenTtlSeconds: 700 } });
     const sentBefore = slow.arrivals;
     await fast.waitForRequests(1, 10_000);
     // Each slow send takes a second; the fast delivery went out within one send's worth of time,
@@ -118,7 +112,7 @@ describe("webhook fairness", () => {
     for (let i = 0; i < 5; i++) stuck.push(await createEndpoint(world.other.projectId, `${hanging.url}?endpoint=${i}`, ["dashboard.impersonation_policy.update"]));
     const elsewhere = await createEndpoint(world.projectId, healthy.url, ["dashboard.impersonation_token.create"]);
     // 5 events to 5 endpoints: 25 deliveries, 20 of them within the per-endpoint limit.
-    for (let i = 0; i < 5; i++) await gqlOk(t.url, world.admin.credential, setPolicy, { projectId: world.other.projectId, ttl: 400 + i });
+    for (let i = 0; i < 5; i++) await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.other.projectId, input: { tokenTtlSeconds: 400 + i } });
     await hanging.waitForRequests(perProject);
     t.clock.advance(1000);
 

@@ -1,11 +1,11 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, describe, expect, it } from "vitest";
+import { SetImpersonationPolicyDocument } from "./__generated__/graphql.js";
 import { gqlOk } from "./harness/client.js";
 import { createWorld, issueToken, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
 import { eventually, settle, startWebhookReceiver, webhookOps, type DeliveryNode, type ReceivedWebhook, type WebhookReceiver } from "./harness/webhook-receiver.js";
 
-const setPolicy = `mutation($p: ID!, $ttl: Int) { setImpersonationPolicy(projectId: $p, input: { tokenTtlSeconds: $ttl }) { tokenTtlSeconds } }`;
 const fast = { WEBHOOK_POLL_INTERVAL_MS: "50", WEBHOOK_RETRY_BASE_MS: "10000" };
 
 const apps: TestApp[] = [];
@@ -53,7 +53,7 @@ describe("the outbox survives restarts", () => {
     const world = await createWorld(first);
     const { endpoint: ep, secret } = await endpoint(first, world, receiver.url, ["dashboard.impersonation_token.create", "dashboard.impersonation_policy.update"]);
     await issueToken(first, world);
-    await gqlOk(first.url, world.admin.credential, setPolicy, { p: world.projectId, ttl: 400 });
+    await gqlOk(first.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { tokenTtlSeconds: 400 } });
     await settle();
     const queued = await deliveries(first, world, ep.id);
     expect(queued.map((d) => [d.status, d.attemptCount])).toEqual([
@@ -108,7 +108,7 @@ describe("the outbox survives restarts", () => {
     const world = await createWorld(first);
     await endpoint(first, world, receiver.url, ["dashboard.impersonation_policy.update"]);
     await endpoint(first, world, receiver.url, ["dashboard.impersonation_policy.update", "dashboard.impersonation_token.create"]);
-    for (let i = 0; i < 15; i++) await gqlOk(first.url, world.admin.credential, setPolicy, { p: world.projectId, ttl: 300 + i });
+    for (let i = 0; i < 15; i++) await gqlOk(first.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { tokenTtlSeconds: 300 + i } });
     expect(await deliveries(first, world)).toHaveLength(30);
     await first.app.close();
 

@@ -1,22 +1,21 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SetImpersonationPolicyDocument } from "./__generated__/graphql.js";
 import { gqlErrorCode, gqlOk } from "./harness/client.js";
-import { createWorld, issueToken, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { issueToken } from "./harness/fixtures.js";
+import { useTestWorld } from "./harness/test-world.js";
 import { eventually, settle, startWebhookReceiver, webhookOps, type DeliveryNode, type ReceivedWebhook, type WebhookReceiver } from "./harness/webhook-receiver.js";
 
 // Retries after 10 s, 20 s (±20 %); the third attempt is the last. Sends time out after 300 ms.
 const env = { WEBHOOK_POLL_INTERVAL_MS: "50", WEBHOOK_RETRY_BASE_MS: "10000", WEBHOOK_MAX_ATTEMPTS: "3", WEBHOOK_TIMEOUT_MS: "300" };
 
-let t: TestApp;
-let world: World;
 let receiver: WebhookReceiver;
 let endpointId: string;
 let secret: string;
 
+const { t, world } = useTestWorld({ app: { env } });
+
 beforeAll(async () => {
-  t = await startTestApp({ env });
-  world = await createWorld(t);
   receiver = await startWebhookReceiver();
   const data = await gqlOk(t.url, world.admin.credential, webhookOps.create, {
     input: { projectId: world.projectId, url: receiver.url, eventTypes: ["dashboard.impersonation_token.create"] },
@@ -25,7 +24,6 @@ beforeAll(async () => {
   secret = data.createWebhookEndpoint.secret;
 });
 afterAll(async () => {
-  await t?.close();
   await receiver?.close();
 });
 
@@ -185,9 +183,7 @@ describe("webhook retries", () => {
       input: { projectId: world.projectId, url: gone.url, eventTypes: ["dashboard.impersonation_policy.update"] },
     });
     const id = created.createWebhookEndpoint.endpoint.id;
-    await gqlOk(t.url, world.admin.credential, `mutation($p: ID!) { setImpersonationPolicy(projectId: $p, input: { tokenTtlSeconds: 301 }) { tokenTtlSeconds } }`, {
-      p: world.projectId,
-    });
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { tokenTtlSeconds: 301 } });
     const row = await eventually(async () => {
       const data = await gqlOk(t.url, world.admin.credential, webhookOps.deliveries, { projectId: world.projectId, endpointId: id });
       const node = data.webhookDeliveries.edges[0]?.node as DeliveryNode | undefined;

@@ -3,8 +3,9 @@ import { hostname } from "node:os";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gqlErrorCode, gqlOk } from "./harness/client.js";
-import { createWorld, issueToken, type World } from "./harness/fixtures.js";
-import { startTestApp, type TestApp } from "./harness/test-app.js";
+import { createWorld, issueToken } from "./harness/fixtures.js";
+import { startTestApp } from "./harness/test-app.js";
+import { useTestWorld } from "./harness/test-world.js";
 import { eventually, settle, startWebhookReceiver, webhookOps, type DeliveryNode, type WebhookReceiver } from "./harness/webhook-receiver.js";
 import { isPrivateAddress, literalHostRefusal } from "../src/modules/webhooks/url-guard.js";
 
@@ -27,17 +28,13 @@ describe("the private-address rule", () => {
 });
 
 describe("webhooks in production", () => {
-  let t: TestApp;
-  let world: World;
+  const { t, world } = useTestWorld({ app: { env: { NODE_ENV: "production", WEBHOOK_POLL_INTERVAL_MS: "50" } } });
   let receiver: WebhookReceiver;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { NODE_ENV: "production", WEBHOOK_POLL_INTERVAL_MS: "50" } });
-    world = await createWorld(t);
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {
-    await t?.close();
     await receiver?.close();
   });
 

@@ -1,18 +1,11 @@
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { parse } from "graphql";
+import { AuditPageDocument, SlimAuditEventAddedDocument, type AuditPageQuery } from "../__generated__/graphql.js";
 import { gqlOk, type Credential } from "./client.js";
 import type { LiveSubscription } from "./ws-client.js";
 
 /** What the ordering tests need of an event: its id (the order is checked against the log) and reason. */
 export type OrderedEvent = { id: string; reason: string | null };
 
-export const slimAuditEventAdded = parse(
-  `subscription SlimAuditEventAdded($projectId: ID!) { auditEventAdded(projectId: $projectId) { id reason } }`,
-) as unknown as TypedDocumentNode<{ auditEventAdded: OrderedEvent }, { projectId: string }>;
-
-const auditPage = `query AuditPage($projectId: ID!, $after: String) {
-  auditEvents(projectId: $projectId, first: 100, after: $after) { edges { node { id reason } } pageInfo { hasNextPage endCursor } }
-}`;
+export { SlimAuditEventAddedDocument as slimAuditEventAdded };
 
 /**
  * The project's events committed after the one with id `afterId`, oldest first: the log's own order
@@ -22,10 +15,7 @@ export async function loggedEventsAfter(url: string, credential: Credential, pro
   const newestFirst: OrderedEvent[] = [];
   let after: string | null = null;
   for (;;) {
-    const page = (await gqlOk(url, credential, auditPage, { projectId, after })).auditEvents as {
-      edges: Array<{ node: OrderedEvent }>;
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    };
+    const page: AuditPageQuery["auditEvents"] = (await gqlOk(url, credential, AuditPageDocument, { projectId, after })).auditEvents;
     for (const { node } of page.edges) {
       if (node.id === afterId) return newestFirst.reverse();
       newestFirst.push(node);

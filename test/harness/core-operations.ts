@@ -1,74 +1,34 @@
 import { expect } from "vitest";
+import {
+  AuthenticateSessionDocument,
+  AuthenticateTokenDocument,
+  CreateImpersonationTokenDocument,
+  CreateMemberDocument,
+  CreateNamedUserDocument,
+  SetPolicyDocument,
+  type ImpersonationPolicyInput,
+  type TeamRole,
+} from "../__generated__/graphql.js";
 import { gql, gqlOk, type Credential, type GraphQLResponse } from "./client.js";
 import type { Member, World } from "./fixtures.js";
 import type { TestApp } from "./test-app.js";
 
-/** GraphQL documents of the core operations (SPEC §4.7), shared by the core test files. */
-
-export const SET_POLICY = `mutation SetPolicy($projectId: ID!, $input: ImpersonationPolicyInput!) {
-  setImpersonationPolicy(projectId: $projectId, input: $input) {
-    projectId allowImpersonation allowFrontendAuthentication tokenTtlSeconds sessionDurationMinutes
-  }
-}`;
-
-export const GET_POLICY = `query Policy($projectId: ID!) {
-  impersonationPolicy(projectId: $projectId) {
-    projectId allowImpersonation allowFrontendAuthentication tokenTtlSeconds sessionDurationMinutes
-  }
-}`;
-
-export const CREATE_TOKEN = `mutation CreateToken($input: CreateImpersonationTokenInput!) {
-  createImpersonationToken(input: $input) { token expiresAt launchUrl }
-}`;
-
-const SESSION_FIELDS = `id userId startedAt lastAccessedAt expiresAt revokedAt
-  authenticationFactors { type deliveryMethod createdAt lastAuthenticatedAt impersonatedFactor { impersonatorId impersonatorEmailAddress } }`;
-
-export const AUTHENTICATE_TOKEN = `mutation AuthenticateToken($token: String!) {
-  authenticateImpersonationToken(token: $token) {
-    requestId userId sessionToken sessionJwt user { id email } session { ${SESSION_FIELDS} }
-  }
-}`;
-
-export const AUTHENTICATE_SESSION = `mutation AuthenticateSession($sessionToken: String, $sessionJwt: String, $sessionDurationMinutes: Int) {
-  authenticateSession(sessionToken: $sessionToken, sessionJwt: $sessionJwt, sessionDurationMinutes: $sessionDurationMinutes) {
-    sessionJwt user { id email } session { ${SESSION_FIELDS} }
-  }
-}`;
-
-export const REVOKE_SESSION = `mutation RevokeSession($sessionId: ID, $sessionToken: String, $sessionJwt: String) {
-  revokeSession(sessionId: $sessionId, sessionToken: $sessionToken, sessionJwt: $sessionJwt) { requestId session { id revokedAt } }
-}`;
-
-export const SESSIONS = `query Sessions($projectId: ID!, $userId: ID, $impersonatorId: ID, $activeOnly: Boolean, $first: Int, $after: String) {
-  sessions(projectId: $projectId, userId: $userId, impersonatorId: $impersonatorId, activeOnly: $activeOnly, first: $first, after: $after) {
-    edges { cursor node { id userId startedAt expiresAt revokedAt } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-export const CREATE_MEMBER = `mutation CreateMember($input: CreateTeamMemberInput!) {
-  createTeamMember(input: $input) { member { id email name role disabled } apiKey }
-}`;
-
-export const UPDATE_MEMBER = `mutation UpdateMember($id: ID!, $input: UpdateTeamMemberInput!) {
-  updateTeamMember(id: $id, input: $input) { id email role disabled }
-}`;
-
-export const CREATE_PROJECT = `mutation CreateProject($input: CreateProjectInput!) {
-  createProject(input: $input) { project { id name loginRedirectUrl impersonationPolicy { allowImpersonation } } secret publicToken }
-}`;
-
-export const CREATE_USER = `mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id projectId email name } }`;
-
-export const USERS = `query Users($projectId: ID!, $search: String, $first: Int, $after: String) {
-  users(projectId: $projectId, search: $search, first: $first, after: $after) {
-    edges { cursor node { id email name } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-export const USER = `query User($projectId: ID!, $id: ID!) { user(projectId: $projectId, id: $id) { id projectId email name } }`;
+/** The core operations (SPEC §4.7), typed by codegen from test/operations/, shared by the core test files. */
+export {
+  AuthenticateSessionDocument as AUTHENTICATE_SESSION,
+  AuthenticateTokenDocument as AUTHENTICATE_TOKEN,
+  CreateImpersonationTokenDocument as CREATE_TOKEN,
+  CreateMemberDocument as CREATE_MEMBER,
+  CreateNamedUserDocument as CREATE_USER,
+  CreateProjectWithPolicyDocument as CREATE_PROJECT,
+  PolicyDocument as GET_POLICY,
+  RevokeSessionDocument as REVOKE_SESSION,
+  SessionsDocument as SESSIONS,
+  SetPolicyDocument as SET_POLICY,
+  UpdateMemberDocument as UPDATE_MEMBER,
+  UserDocument as USER,
+  UsersDocument as USERS,
+} from "../__generated__/graphql.js";
 
 export interface SessionView {
   id: string;
@@ -92,9 +52,9 @@ export function unique(prefix = "x"): string {
 }
 
 /** Creates a team member of `role` as the world's ADMIN. */
-export async function newMember(t: TestApp, world: World, role: string): Promise<Member> {
+export async function newMember(t: TestApp, world: World, role: TeamRole): Promise<Member> {
   const email = `${unique(role.toLowerCase())}@example.com`;
-  const data = await gqlOk(t.url, world.admin.credential, CREATE_MEMBER, { input: { email, role } });
+  const data = await gqlOk(t.url, world.admin.credential, CreateMemberDocument, { input: { email, role } });
   const { member, apiKey } = data.createTeamMember;
   return { id: member.id, email: member.email, apiKey, credential: { kind: "member", apiKey } };
 }
@@ -102,7 +62,7 @@ export async function newMember(t: TestApp, world: World, role: string): Promise
 /** Creates a user of `projectId` (the world's project by default) as the world's ADMIN. */
 export async function newUser(t: TestApp, world: World, options: { projectId?: string; email?: string; name?: string } = {}): Promise<string> {
   const input = { projectId: options.projectId ?? world.projectId, email: options.email ?? `${unique("user")}@customer.com`, name: options.name };
-  return (await gqlOk(t.url, world.admin.credential, CREATE_USER, { input })).createUser.id;
+  return (await gqlOk(t.url, world.admin.credential, CreateNamedUserDocument, { input })).createUser.id;
 }
 
 /** Creates an impersonation token; defaults: the world's project and user, as its SUPPORT_MANAGER. */
@@ -116,7 +76,7 @@ export async function createToken(
     userId: options.userId ?? world.userId,
     reason: options.reason ?? "Customer reports a blank dashboard",
   };
-  return (await gqlOk(t.url, (options.member ?? world.supportManager).credential, CREATE_TOKEN, { input })).createImpersonationToken;
+  return (await gqlOk(t.url, (options.member ?? world.supportManager).credential, CreateImpersonationTokenDocument, { input })).createImpersonationToken;
 }
 
 /** Creates a token and exchanges it as `exchanger` (the world's backend by default). */
@@ -126,7 +86,7 @@ export async function openSession(
   options: { member?: Member; projectId?: string; userId?: string; exchanger?: Credential } = {},
 ): Promise<StartedSession> {
   const { token } = await createToken(t, world, options);
-  const data = await gqlOk(t.url, options.exchanger ?? world.backend, AUTHENTICATE_TOKEN, { token });
+  const data = await gqlOk(t.url, options.exchanger ?? world.backend, AuthenticateTokenDocument, { token });
   return data.authenticateImpersonationToken;
 }
 
@@ -135,12 +95,12 @@ export function openOtherProjectSession(t: TestApp, world: World): Promise<Start
   return openSession(t, world, { member: world.admin, projectId: world.other.projectId, userId: world.other.userId, exchanger: world.other.backend });
 }
 
-export function setPolicy(t: TestApp, world: World, input: Record<string, unknown>, projectId = world.projectId) {
-  return gqlOk(t.url, world.admin.credential, SET_POLICY, { projectId, input });
+export function setPolicy(t: TestApp, world: World, input: ImpersonationPolicyInput, projectId = world.projectId) {
+  return gqlOk(t.url, world.admin.credential, SetPolicyDocument, { projectId, input });
 }
 
 export function authenticateSession(t: TestApp, credential: Credential, locator: { sessionToken?: string; sessionJwt?: string; sessionDurationMinutes?: number }) {
-  return gql(t.url, credential, AUTHENTICATE_SESSION, locator);
+  return gql(t.url, credential, AuthenticateSessionDocument, locator);
 }
 
 /** The first error's code, or undefined when the operation succeeded. */

@@ -1,5 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
+  RetryWebhookDeliveryDocument,
+  RotateWebhookEndpointSecretDocument,
+  UpdateWebhookEndpointDocument,
+  WebhookDeliveriesDocument,
+  WebhookEndpointsDocument,
+} from "../__generated__/graphql.js";
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -109,31 +118,15 @@ export async function startWebhookReceiver(path = "/hooks"): Promise<WebhookRece
   };
 }
 
-/** GraphQL operations the webhook tests share. */
+/** GraphQL operations the webhook tests share (typed by codegen from test/operations/webhooks.graphql). */
 export const webhookOps = {
-  create: `mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
-    createWebhookEndpoint(input: $input) { endpoint { id url eventTypes enabled previousSecretExpiresAt } secret }
-  }`,
-  list: `query WebhookEndpoints($projectId: ID!) { webhookEndpoints(projectId: $projectId) { id url eventTypes enabled createdAt } }`,
-  update: `mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {
-    updateWebhookEndpoint(id: $id, input: $input) { id url eventTypes enabled }
-  }`,
-  delete: `mutation DeleteWebhookEndpoint($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
-  rotate: `mutation RotateWebhookEndpointSecret($id: ID!) {
-    rotateWebhookEndpointSecret(id: $id) { secret endpoint { id previousSecretExpiresAt } }
-  }`,
-  deliveries: `query WebhookDeliveries($projectId: ID!, $endpointId: ID, $status: WebhookDeliveryStatus, $first: Int, $after: String) {
-    webhookDeliveries(projectId: $projectId, endpointId: $endpointId, status: $status, first: $first, after: $after) {
-      edges { cursor node {
-        id endpointId projectId auditEventId eventType status attemptCount nextAttemptAt lastError createdAt completedAt
-        attempts { id deliveryId attemptNumber startedAt durationMs statusCode error success }
-      } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }`,
-  retry: `mutation RetryWebhookDelivery($id: ID!) {
-    retryWebhookDelivery(id: $id) { id status attemptCount nextAttemptAt attempts { attemptNumber success } }
-  }`,
+  create: CreateWebhookEndpointDocument,
+  list: WebhookEndpointsDocument,
+  update: UpdateWebhookEndpointDocument,
+  delete: DeleteWebhookEndpointDocument,
+  rotate: RotateWebhookEndpointSecretDocument,
+  deliveries: WebhookDeliveriesDocument,
+  retry: RetryWebhookDeliveryDocument,
 } as const;
 
 export interface DeliveryNode {
