@@ -1,4 +1,4 @@
-import type { EntityClass, EntityManager } from "@mikro-orm/core";
+import type { EntityClass } from "@mikro-orm/core";
 import type { DatabaseKind } from "./orm.js";
 
 export type SqlValue = string | number | boolean | Date | null;
@@ -53,7 +53,5 @@ export interface Database {
   readonly sql: Sql;
   /** Runs `fn` in one transaction of its own; see `runTransaction` for retries and afterCommit. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** @deprecated The statements of `em`'s open MikroORM transaction; goes with the last EntityManager use. */
-  within(em: EntityManager): Sql;
 }
 

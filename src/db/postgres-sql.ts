@@ -28,11 +28,6 @@ export class PostgresSqlDatabase implements Database {
     this.sql = new PostgresSql(this.rows, this.connection, undefined, this.log);
   }
 
-  within(em: EntityManager): Sql {
-    const transaction = em.getTransactionContext<KnexTransaction>();
-    return transaction ? new PostgresSql(this.rows, this.connection, transaction, this.log) : this.sql;
-  }
-
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return runTransaction(async (afterCommit) => {
       const transaction = await this.connection.begin();

@@ -5,7 +5,6 @@ import { detachedEntity } from "../../db/detached-entity.js";
 import type { RequestContext } from "../../context.js";
 import type { Sql, Database, Tx } from "../../db/database.js";
 import { lockUntilCommit } from "../../db/dialect.js";
-import { inTransaction, type OrmTx } from "../../db/transaction.js";
 import { isAppError } from "../../errors/app-error.js";
 import { clipCharacters } from "../../graphql/validation.js";
 import { ErrorCode } from "../../errors/codes.js";
@@ -133,43 +132,6 @@ export class AuditLog {
       if (!draft.projectId && options.projectOf) draft.projectId = await options.projectOf();
       return await this.transaction([draft.projectId], async (tx) => {
         const result = await fn(tx, draft);
-        await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
-        return result;
-      });
-    } catch (error) {
-      const code = isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
-      await this.recordFailure(ctx, draft, code);
-      throw error;
-    }
-  }
-
-  /** @deprecated Use `audited`; goes with the last service that works through an EntityManager. */
-  run<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: OrmTx, draft: AuditDraft) => Promise<T>): Promise<T> {
-    return this.auditedOrm<OrmTx, T>(ctx, draft, (work) => inTransaction(ctx.em, work), async (tx) => {
-      const result = await fn(tx, draft);
-      await tx.em.flush();
-      return result;
-    });
-  }
-
-  /** @deprecated Use `audited`. */
-  runSql<T>(ctx: RequestContext, draft: AuditDraft, fn: (tx: Tx, draft: AuditDraft) => Promise<T>): Promise<T> {
-    return this.audited(ctx, draft, fn);
-  }
-
-  private async auditedOrm<X extends Tx, T>(
-    ctx: RequestContext,
-    draft: AuditDraft,
-    transaction: (work: (tx: X) => Promise<T>) => Promise<T>,
-    fn: (tx: X) => Promise<T>,
-  ): Promise<T> {
-    const caller = callerOf(ctx);
-    try {
-      return await transaction(async (tx) => {
-        // The chain lock comes before any row lock the operation takes, so lock order is the same
-        // in every audited transaction (no deadlock between a chain writer and a row writer).
-        if (draft.projectId) await this.lockChain(tx.sql, clip(draft.projectId, 64)!);
-        const result = await fn(tx);
         await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
         return result;
       });

@@ -1,4 +1,3 @@
-import type { EntityManager } from "@mikro-orm/core";
 import type { Actor } from "../../auth/actor.js";
 import { hashSecret, newId, randomSecret, SecretPrefix } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
@@ -62,15 +61,6 @@ export class ProjectService {
       for (const listener of this.createdListeners) listener(project);
     });
     return { project, secret, publicToken };
-  }
-
-  /**
-   * Loads a project for a caller. A backend or frontend reaches only its own project (FORBIDDEN
-   * otherwise, whether or not the other exists); a member gets NOT_FOUND for an unknown id.
-   */
-  /** @deprecated Use `requireForActor` with a `Sql`; goes with the last EntityManager use. */
-  requireForActorOrm(em: EntityManager, actor: Actor, projectId: string): Promise<Project> {
-    return requireFor(actor, projectId, (id) => em.findOne(Project, { id }));
   }
 
   /**
