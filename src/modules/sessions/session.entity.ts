@@ -62,8 +62,4 @@ export class Session {
       },
     ];
   }
-
-  isActiveAt(now: Date): boolean {
-    return this.revokedAt === null && this.expiresAt.getTime() > now.getTime();
-  }
 }
