@@ -5,11 +5,17 @@ import { resolveActor, type PresentedCredentials } from "./auth/credentials.js";
 import { newId } from "./auth/secrets.js";
 import type { Database } from "./db/database.js";
 import { databaseOf } from "./db/database-of.js";
-import type { Services } from "./services.js";
 import type { TeamMember } from "./modules/members/team-member.entity.js";
 import { createTeamMemberLoader } from "./modules/members/team-member.loader.js";
 import type { User } from "./modules/users/user.entity.js";
 import { createUserLoader } from "./modules/users/user.loader.js";
+
+/**
+ * The application's singletons, as each operation reaches them (`ctx.services`). Declared empty
+ * here and given its members in services.ts, where they are built (TypeScript merges the two
+ * declarations): every module imports this file, so this file imports no module's service.
+ */
+export interface Services {}
 
 export interface Loaders {
   user: DataLoader<string, User | null>;

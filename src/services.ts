@@ -4,6 +4,7 @@ import { FailureLimiter } from "./auth/failure-limiter.js";
 import { SessionJwt } from "./auth/session-jwt.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
+import type { Services } from "./context.js";
 import type { Database } from "./db/database.js";
 import { databaseOf } from "./db/database-of.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
@@ -24,34 +25,40 @@ import { WebhookWorker } from "./modules/webhooks/webhook-worker.js";
 import type { AppPubSub } from "./pubsub/pubsub.js";
 import { Topic } from "./pubsub/topics.js";
 
-/** The application's singletons; each request reaches them through its context. */
-export interface Services {
-  config: Config;
-  clock: Clock;
-  orm: MikroORM;
-  /** The database's one door (statements and transactions), for code that has no service of its own (the authChecker's refusal path). */
-  db: Database;
-  pubsub: AppPubSub;
-  audit: AuditLog;
-  auditQuery: AuditQueryService;
-  auditVerify: AuditVerifyService;
-  signingKeys: SigningKeyService;
-  jwt: SessionJwt;
-  projects: ProjectService;
-  members: TeamMemberService;
-  users: UserService;
-  policy: PolicyService;
-  tokens: TokenService;
-  sessions: SessionService;
-  /** Counts failed credentials and token guesses (RATE_LIMITED once a key has spent its burst). */
-  failures: FailureLimiter;
-  /** Webhook endpoints and the delivery log. */
-  webhooks: WebhookEndpointService;
-  /** Sends queued webhook deliveries; started and stopped by the server. */
-  webhookWorker: WebhookWorker;
-  /** The NDJSON stream of committed audit events (AUDIT_LOG_FILE), if configured; closed by the server. */
-  auditStream: AuditStream | null;
+// The members of context.ts's `Services`: context.ts, which every module imports, imports no
+// module (no import circle); the composition root declares what it builds.
+declare module "./context.js" {
+  /** The application's singletons; each request reaches them through its context. */
+  interface Services {
+    config: Config;
+    clock: Clock;
+    orm: MikroORM;
+    /** The database's one door (statements and transactions), for code that has no service of its own (the authChecker's refusal path). */
+    db: Database;
+    pubsub: AppPubSub;
+    audit: AuditLog;
+    auditQuery: AuditQueryService;
+    auditVerify: AuditVerifyService;
+    signingKeys: SigningKeyService;
+    jwt: SessionJwt;
+    projects: ProjectService;
+    members: TeamMemberService;
+    users: UserService;
+    policy: PolicyService;
+    tokens: TokenService;
+    sessions: SessionService;
+    /** Counts failed credentials and token guesses (RATE_LIMITED once a key has spent its burst). */
+    failures: FailureLimiter;
+    /** Webhook endpoints and the delivery log. */
+    webhooks: WebhookEndpointService;
+    /** Sends queued webhook deliveries; started and stopped by the server. */
+    webhookWorker: WebhookWorker;
+    /** The NDJSON stream of committed audit events (AUDIT_LOG_FILE), if configured; closed by the server. */
+    auditStream: AuditStream | null;
+  }
 }
+
+export type { Services };
 
 /**
  * The services, built and not yet started: no signing key loaded or created, nothing on a timer.

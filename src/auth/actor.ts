@@ -16,11 +16,6 @@ export function isAuthenticated(actor: Actor): actor is AuthenticatedActor {
   return actor.kind === "member" || actor.kind === "backend" || actor.kind === "frontend";
 }
 
-/** The calling project of a backend or frontend actor; undefined for members. */
-export function actorProjectId(actor: Actor): string | undefined {
-  return actor.kind === "backend" || actor.kind === "frontend" ? actor.project.id : undefined;
-}
-
 export function actorType(actor: AuthenticatedActor): string {
   return actor.kind;
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from "@mikro-orm/core";
 import type { AbstractSqlConnection } from "@mikro-orm/knex";
 import type { RowMapper } from "./row-mapper.js";
 import { runTransaction } from "./run-transaction.js";
+import { idleConnection, type SqliteConnectionPool } from "./sqlite-idle-connection.js";
 import type { Sql, Database, SqlRow, Tx, SqlValue } from "./database.js";
 import { SqlBase } from "./sql-base.js";
 
@@ -17,19 +18,7 @@ interface SqliteStatement {
   run(params: unknown[]): { changes: number };
 }
 
-/** knex's client: SQLite has exactly one connection, which a transaction holds until it ends. */
-interface ConnectionPool {
-  acquireConnection(): Promise<SqliteConnection>;
-  releaseConnection(connection: SqliteConnection): Promise<void>;
-  /** The tarn pool behind it (absent once destroyed). */
-  pool?: TarnPool;
-}
-
-interface TarnPool {
-  numUsed(): number;
-  numPendingAcquires(): number;
-  free: Array<{ resource: SqliteConnection }>;
-}
+type ConnectionPool = SqliteConnectionPool<SqliteConnection>;
 
 /**
  * Hand-written statements on better-sqlite3, run synchronously on the process's one connection.
@@ -51,7 +40,7 @@ export class SqliteSqlDatabase implements Database {
     // Statements go to MikroORM's query log like its own, when that log is on (statement-count tests).
     this.log = em.config.get("debug") ? (text) => connection.logQuery(text) : null;
     this.sql = new SqliteSql(rows, this.log, async (work) => {
-      const idle = this.idleConnection();
+      const idle = idleConnection(this.pool);
       if (idle) return work(idle);
       const connection = await this.pool.acquireConnection();
       try {
@@ -63,19 +52,6 @@ export class SqliteSqlDatabase implements Database {
         await this.pool.releaseConnection(connection);
       }
     });
-  }
-
-  /**
-   * The connection, when nobody holds it and nobody waits for it. A statement outside any
-   * transaction runs on it directly: better-sqlite3 is synchronous, so nothing can take the
-   * connection between this check and the statement's end, and a trip through the pool (a promise
-   * and a timer per statement) buys nothing.
-   */
-  private idleConnection(): SqliteConnection | null {
-    const tarn = this.pool.pool;
-    if (!tarn || tarn.numUsed() !== 0 || tarn.numPendingAcquires() !== 0) return null;
-    const connection = tarn.free[0]?.resource;
-    return connection && !connection.inTransaction ? connection : null;
   }
 
   within(em: EntityManager): Sql {

@@ -15,28 +15,6 @@ const fallbackAutocheckpointPages = 16_000;
 /** SQLite's own default, restored should the checkpointer stop. */
 const defaultAutocheckpointPages = 1000;
 
-const workerSource = `
-const { workerData, parentPort } = require("node:worker_threads");
-const Database = require(workerData.driver);
-const db = new Database(workerData.filename);
-let lastReport = 0;
-const timer = setInterval(() => {
-  try {
-    db.pragma("wal_checkpoint(PASSIVE)");
-  } catch (error) {
-    // A lasting failure (a full disk) is reported once a minute, not ten times a second.
-    if (Date.now() - lastReport < 60000) return;
-    lastReport = Date.now();
-    parentPort.postMessage({ error: String(error && error.message || error) });
-  }
-}, workerData.intervalMs);
-parentPort.on("message", () => {
-  clearInterval(timer);
-  db.close();
-  parentPort.close();
-});
-`;
-
 export interface WalCheckpointer {
   stop(): Promise<void>;
 }
@@ -45,15 +23,17 @@ export interface WalCheckpointer {
  * SQLite in WAL mode copies committed pages back into the database file (a checkpoint, with its
  * fsync) from inside whichever commit crosses the WAL's threshold; on the one connection every
  * request shares, that put a checkpoint inside a request every few hundred commits. This runs the
- * checkpoints on a connection of their own in a worker thread instead. PASSIVE checkpoints never
- * wait for or block the writer. Durability is unchanged: a commit is durable once it is in the WAL,
- * as before. Returns null for PostgreSQL and in-memory SQLite.
+ * checkpoints on a connection of their own in a worker thread (wal-checkpoint-worker.js) instead.
+ * PASSIVE checkpoints never wait for or block the writer. Durability is unchanged: a commit is
+ * durable once it is in the WAL, as before. Returns null for PostgreSQL and in-memory SQLite.
  */
 export async function startWalCheckpointer(databaseUrl: string, db: Database): Promise<WalCheckpointer | null> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind !== "sqlite" || target.location === ":memory:") return null;
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(workerSource, { eval: true, workerData: { driver, filename: target.location, intervalMs: checkpointIntervalMs } });
+  const worker = new Worker(new URL("./wal-checkpoint-worker.js", import.meta.url), {
+    workerData: { driver, filename: target.location, intervalMs: checkpointIntervalMs },
+  });
   worker.on("message", (message: { error?: string }) => {
     if (message.error) console.error("WAL checkpoint failed:", message.error);
   });
