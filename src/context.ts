@@ -1,10 +1,8 @@
-import type { EntityManager, MikroORM } from "@mikro-orm/core";
 import type DataLoader from "dataloader";
 import type { Actor } from "./auth/actor.js";
 import { resolveActor, type PresentedCredentials } from "./auth/credentials.js";
 import { newId } from "./auth/secrets.js";
 import type { Database } from "./db/database.js";
-import { databaseOf } from "./db/database-of.js";
 import type { TeamMember } from "./modules/members/team-member.entity.js";
 import { createTeamMemberLoader } from "./modules/members/team-member.loader.js";
 import type { User } from "./modules/users/user.entity.js";
@@ -24,7 +22,6 @@ export interface Loaders {
 
 /** Everything one GraphQL operation needs; made fresh for each HTTP request and each WS operation. */
 export interface RequestContext {
-  em: EntityManager;
   actor: Actor;
   requestId: string;
   ipAddress: string | null;
@@ -41,26 +38,23 @@ export interface ContextInput {
   actor?: Actor;
 }
 
-export async function createRequestContext(orm: MikroORM, services: Services, input: ContextInput): Promise<RequestContext> {
-  const db = databaseOf(orm.em);
+export async function createRequestContext(db: Database, services: Services, input: ContextInput): Promise<RequestContext> {
   const actor = input.actor ?? (await resolveActor(db, input.credentials));
-  return new OperationContext(orm, db, services, actor, input);
+  return new OperationContext(db, services, actor, input);
 }
 
 /**
- * The EntityManager and the loaders are made on first use: the hot paths (sessions, tokens) never
- * touch the unit of work. Getters live on the prototype and state in plain properties, because
- * Apollo copies the context with `Object.assign(Object.create(prototype), context)`.
+ * The loaders are made on first use: the hot paths (sessions, tokens) need none. The getter lives
+ * on the prototype and its state in a plain property, because Apollo copies the context with
+ * `Object.assign(Object.create(prototype), context)`.
  */
 class OperationContext implements RequestContext {
   readonly requestId = newId("request");
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
-  private entityManager: EntityManager | undefined;
   private batchLoaders: Loaders | undefined;
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly db: Database,
     readonly services: Services,
     public actor: Actor,
@@ -68,14 +62,6 @@ class OperationContext implements RequestContext {
   ) {
     this.ipAddress = input.ipAddress ?? null;
     this.userAgent = input.userAgent ? input.userAgent.slice(0, 512) : null;
-  }
-
-  get em(): EntityManager {
-    return (this.entityManager ??= this.orm.em.fork());
-  }
-
-  set em(value: EntityManager) {
-    this.entityManager = value;
   }
 
   get loaders(): Loaders {

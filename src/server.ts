@@ -9,7 +9,6 @@ import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
-import { databaseOf } from "./db/database-of.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
 import { loggableError } from "./errors/loggable-error.js";
@@ -71,7 +70,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clientAddressOf = createClientAddressOf(config.trustProxy);
   const allowedOrigins = new AllowedOrigins({
     configured: config.corsOrigins,
-    loadProjectUrls: () => services.projects.loginRedirectUrls(databaseOf(orm.em).sql),
+    loadProjectUrls: () => services.projects.loginRedirectUrls(),
     clock,
     log: (message, error) => console.error(`[masquerade] ${message}:`, loggableError(error)),
   });
@@ -79,7 +78,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   services.projects.onCreated((project) => allowedOrigins.add(project.loginRedirectUrl));
   const cors = new CorsGate(allowedOrigins, () => publicUrl);
   const contextOf = (req: IncomingMessage, credentials: PresentedCredentials) =>
-    createRequestContext(orm, services, { credentials, ipAddress: clientAddressOf(req), userAgent: headerValue(req.headers["user-agent"]) });
+    createRequestContext(services.db, services, { credentials, ipAddress: clientAddressOf(req), userAgent: headerValue(req.headers["user-agent"]) });
 
   const requests = new RequestDrain();
   const handleHttp = createGraphQLHttpHandler({
@@ -113,7 +112,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
 
   // Started last, so that a start-up that fails before this point leaves no thread behind.
-  const checkpointer = await startWalCheckpointer(config.databaseUrl, databaseOf(orm.em));
+  const checkpointer = await startWalCheckpointer(config.databaseUrl, services.db);
 
   const close = orderedShutdown([
     () => requests.drain(httpServer),

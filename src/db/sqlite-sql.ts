@@ -54,13 +54,6 @@ export class SqliteSqlDatabase implements Database {
     });
   }
 
-  within(em: EntityManager): Sql {
-    const transaction = em.getTransactionContext<{ client: ConnectionPool }>();
-    if (!transaction) return this.sql;
-    // Inside a knex transaction its client hands out the connection that transaction holds.
-    return new SqliteSql(this.rows, this.log, async (work) => work(await transaction.client.acquireConnection()));
-  }
-
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return runTransaction(async (afterCommit) => {
       const connection = await this.pool.acquireConnection();

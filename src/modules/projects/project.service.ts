@@ -31,8 +31,8 @@ export class ProjectService {
   }
 
   /** Every project's login redirect URL: the pages whose origins may call /graphql (SPEC §7). */
-  loginRedirectUrls(sql: Sql = this.db.sql): Promise<string[]> {
-    return projectRepository.loginRedirectUrls(sql);
+  loginRedirectUrls(): Promise<string[]> {
+    return projectRepository.loginRedirectUrls(this.db.sql);
   }
 
   /**
