@@ -36,7 +36,15 @@ export const AuditEventType = {
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
-export const allEventTypes: readonly string[] = Object.values(AuditEventType);
+/** Event types of the install-wide log (member changes): no project, so no webhook endpoint. */
+export const installWideEventTypes: readonly string[] = [
+  AuditEventType.TeamMemberCreate,
+  AuditEventType.TeamMemberUpdate,
+  AuditEventType.TeamMemberApiKeyRotate,
+];
+
+/** Every event type a project's webhook endpoint may ask for: those of events in a project's log. */
+export const allEventTypes: readonly string[] = Object.values(AuditEventType).filter((type) => !installWideEventTypes.includes(type));
 
 /** The event type of an action; failed actions have none (they changed nothing to announce). */
 export function eventTypeFor(action: AuditAction): AuditEventType {
