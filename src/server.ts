@@ -76,6 +76,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   await allowedOrigins.load();
   services.projects.onCreated((project) => allowedOrigins.add(project.loginRedirectUrl));
+  services.projects.onUpdated((project) => allowedOrigins.add(project.loginRedirectUrl));
   const cors = new CorsGate(allowedOrigins, () => publicUrl);
   const contextOf = (req: IncomingMessage, credentials: PresentedCredentials) =>
     createRequestContext(services.db, services, { credentials, ipAddress: clientAddressOf(req), userAgent: headerValue(req.headers["user-agent"]) });

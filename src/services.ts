@@ -80,11 +80,11 @@ export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Confi
   const signingKeys = new SigningKeyService(db, clock);
   const jwt = new SessionJwt(signingKeys, clock, deps.publicUrl);
   const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
-  const projects = new ProjectService(clock, db);
+  const recheck = new ActorRecheck(db, pubsub);
+  const projects = new ProjectService(clock, db, audit, recheck);
   const sessions = new SessionService(clock, audit, projects, jwt, db);
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens, db);
-  const recheck = new ActorRecheck(db, pubsub);
   const members = new TeamMemberService(clock, db, audit, sessions, tokens, recheck);
   const users = new UserService(clock, projects, db);
   const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);

@@ -110,8 +110,15 @@ describe("the NDJSON audit stream", () => {
     const after = readFileSync(file, "utf8");
     expect(after.startsWith(before)).toBe(true);
     const added = after.slice(before.length).trim().split("\n").map((line) => JSON.parse(line) as Line);
-    // The new world's two policy changes (the other project's, then the first's) are its only audited calls.
-    expect(added.map((line) => line.action)).toEqual(["SetImpersonationPolicy", "SetImpersonationPolicy"]);
+    // The new world's audited calls: its three members (install-wide log), then its two policy
+    // changes (the other project's, then the first's).
+    expect(added.map((line) => [line.action, line.projectId])).toEqual([
+      ["CreateTeamMember", ""],
+      ["CreateTeamMember", ""],
+      ["CreateTeamMember", ""],
+      ["SetImpersonationPolicy", world.other.projectId],
+      ["SetImpersonationPolicy", world.projectId],
+    ]);
   });
 });
 

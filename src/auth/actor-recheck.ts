@@ -1,6 +1,7 @@
 import type { Database } from "../db/database.js";
 import { AppError } from "../errors/app-error.js";
 import { ErrorCode } from "../errors/codes.js";
+import { apiKeyRepository } from "../modules/members/api-key.repository.js";
 import { teamMemberRepository } from "../modules/members/team-member.repository.js";
 import { projectRepository } from "../modules/projects/project.repository.js";
 import type { AppPubSub } from "../pubsub/pubsub.js";
@@ -12,7 +13,8 @@ export const recheckTtlMs = 1000;
 
 /**
  * Re-checks the credential of a long-lived operation (a subscription) as it stands now: a member that
- * was disabled or deleted, or a project whose secret changed, is no longer authenticated. Checks are
+ * was disabled or deleted or whose API key was rotated, or a project whose secret changed, is no
+ * longer authenticated. Each credential is cached apart (an old and a new key of one member too). Checks are
  * shared: a thousand subscriptions of one member cost one read per second, not one per event each.
  * A change takes effect at once on every instance (`changed`, carried by the pub/sub); a change
  * made behind the service's back (SQL by hand), within `recheckTtlMs`.
@@ -39,12 +41,13 @@ export class ActorRecheck {
   }
 
   private invalidate(kind: "member" | "project", id: string): void {
-    this.cache.delete(`${kind}:${id}`);
+    const prefix = `${kind}:${id}:`;
+    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
   }
 
   current(actor: Actor): Promise<Actor> {
     if (actor.kind !== "member" && actor.kind !== "backend") return Promise.resolve(actor);
-    const key = actor.kind === "member" ? `member:${actor.member.id}` : `project:${actor.project.id}`;
+    const key = actor.kind === "member" ? `member:${actor.member.id}:${actor.apiKeyHash ?? ""}` : `project:${actor.project.id}:${actor.project.secretHash}`;
     const cached = this.cache.get(key);
     // Wall-clock time: this is a cache lifetime, not a business rule.
     if (cached && Date.now() - cached.at < recheckTtlMs) return cached.result;
@@ -57,9 +60,13 @@ export class ActorRecheck {
 
   private async load(actor: Extract<Actor, { kind: "member" | "backend" }>): Promise<Actor> {
     if (actor.kind === "member") {
-      const member = await teamMemberRepository.findById(this.db.sql, actor.member.id);
-      if (!member || member.disabled) throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
-      return { kind: "member", member };
+      const member = actor.apiKeyHash
+        ? await apiKeyRepository.findMemberByKeyHash(this.db.sql, actor.apiKeyHash)
+        : await teamMemberRepository.findById(this.db.sql, actor.member.id);
+      if (!member || member.id !== actor.member.id || member.disabled) {
+        throw new AppError(ErrorCode.UNAUTHENTICATED, "This credential is no longer valid.");
+      }
+      return { kind: "member", member, apiKeyHash: actor.apiKeyHash };
     }
     const project = await projectRepository.findById(this.db.sql, actor.project.id);
     if (!project || project.secretHash !== actor.project.secretHash) {

@@ -50,9 +50,10 @@ function splitScheme(header: string): [string, string] {
 
 async function resolveMember(db: Database, apiKey: string): Promise<Actor> {
   // One statement: the key, by its hash, and its member.
-  const member = await apiKeyRepository.findMemberByKeyHash(db.sql, hashSecret(apiKey));
+  const apiKeyHash = hashSecret(apiKey);
+  const member = await apiKeyRepository.findMemberByKeyHash(db.sql, apiKeyHash);
   if (!member || member.disabled) return { kind: "invalid" };
-  return { kind: "member", member };
+  return { kind: "member", member, apiKeyHash };
 }
 
 async function resolveBackend(db: Database, encoded: string): Promise<Actor> {

@@ -12,6 +12,8 @@ export enum Permission {
   ReadAudit = "ReadAudit",
   ManageTeamAndProjects = "ManageTeamAndProjects",
   ReadTeamAndProjects = "ReadTeamAndProjects",
+  /** A member's own API key; an ADMIN's, anyone's (the service checks which: SPEC §8). */
+  RotateApiKey = "RotateApiKey",
   WriteUsers = "WriteUsers",
   ReadUsers = "ReadUsers",
   ManageWebhooks = "ManageWebhooks",
@@ -44,6 +46,7 @@ export const authorizationMatrix: Readonly<Record<Permission, Grant>> = {
   [Permission.ReadAudit]: { roles: allRoles, backend: true, frontend: false },
   [Permission.ManageTeamAndProjects]: { roles: [ADMIN], backend: false, frontend: false },
   [Permission.ReadTeamAndProjects]: { roles: allRoles, backend: false, frontend: false },
+  [Permission.RotateApiKey]: { roles: allRoles, backend: false, frontend: false },
   [Permission.WriteUsers]: { roles: impersonators, backend: true, frontend: false },
   [Permission.ReadUsers]: { roles: allRoles, backend: true, frontend: false },
   [Permission.ManageWebhooks]: { roles: [ADMIN, DEVELOPER], backend: false, frontend: false },

@@ -2,7 +2,9 @@ import { hashSecret } from "../../auth/secrets.js";
 import type { RequestContext } from "../../context.js";
 import type { Sql } from "../../db/database.js";
 import { isPlausibleId } from "../../graphql/validation.js";
+import { createMemberDraft, rotateMemberKeyDraft, updateMemberDraft } from "../members/team-member.audit.js";
 import { setPolicyDraft } from "../policy/policy.audit.js";
+import { rotateProjectSecretDraft, rotatePublicTokenDraft, updateProjectDraft } from "../projects/project.audit.js";
 import { revokeSessionDraft } from "../sessions/session.audit.js";
 import { sessionRepository } from "../sessions/session.repository.js";
 import { impersonationTokenRepository } from "../tokens/impersonation-token.repository.js";
@@ -19,6 +21,12 @@ type Args = Record<string, unknown>;
  */
 const deniedDrafts = new Map<string, (ctx: RequestContext, args: Args, sql: Sql) => AuditDraft | Promise<AuditDraft>>([
   ["setImpersonationPolicy", (_ctx, args) => setPolicyDraft(args.projectId)],
+  ["createTeamMember", (_ctx, args) => createMemberDraft(args.input)],
+  ["updateTeamMember", (_ctx, args) => updateMemberDraft(args.id)],
+  ["rotateTeamMemberApiKey", (_ctx, args) => rotateMemberKeyDraft(args.id)],
+  ["updateProject", (_ctx, args) => updateProjectDraft(args.id)],
+  ["rotateProjectSecret", (_ctx, args) => rotateProjectSecretDraft(args.projectId)],
+  ["rotatePublicToken", (_ctx, args) => rotatePublicTokenDraft(args.projectId)],
   ["createImpersonationToken", (ctx, args) => createTokenDraft(ctx, (args.input ?? {}) as Args)],
   [
     "authenticateImpersonationToken",

@@ -73,8 +73,8 @@ export class AuditEvent {
   @Property({ type: "string", length: 512, nullable: true })
   userAgent: string | null = null;
 
-  /** Who called: "member", "backend" or "frontend". */
-  @Field(() => String, { nullable: true, description: "Who made the call: member, backend or frontend." })
+  /** Who called: "member", "backend", "frontend", or "cli" (`npm run admin`). */
+  @Field(() => String, { nullable: true, description: "Who made the call: member, backend, frontend, or cli (npm run admin)." })
   @Property({ type: "string", length: 16 })
   actorType!: string;
 

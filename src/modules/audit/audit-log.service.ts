@@ -1,4 +1,4 @@
-import { actorId, actorType, isAuthenticated, type AuthenticatedActor } from "../../auth/actor.js";
+import { actorId, actorType, isAuthenticated, type AuditedActor } from "../../auth/actor.js";
 import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
 import { detachedEntity } from "../../db/detached-entity.js";
@@ -27,7 +27,8 @@ export interface AuditDraft {
 
 /** The request an event is recorded for. */
 export interface AuditCaller {
-  actor: AuthenticatedActor;
+  /** `cli`: `npm run admin` (no request, no credential). */
+  actor: AuditedActor;
   requestId: string;
   ipAddress: string | null;
   userAgent: string | null;

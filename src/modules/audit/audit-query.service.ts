@@ -9,6 +9,7 @@ import type { AppPubSub } from "../../pubsub/pubsub.js";
 import type { AuditEventMessage } from "../../pubsub/topics.js";
 import type { Database } from "../../db/database.js";
 import { createTeamMemberLoader } from "../members/team-member.loader.js";
+import { TeamRole } from "../members/team-role.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
 import type { AuditEvent } from "./audit-event.entity.js";
@@ -130,13 +131,13 @@ export class AuditQueryService {
    */
   async list(
     ctx: RequestContext,
-    args: { projectId: string; filter?: AuditEventFilter | null; first?: number | null; after?: string | null },
+    args: { projectId?: string | null; filter?: AuditEventFilter | null; first?: number | null; after?: string | null },
   ): Promise<Connection<AuditEvent>> {
-    const project = await this.projects.requireForActor(this.db.sql, ctx.actor, args.projectId);
+    const chain = await auditChainFor(this.db, this.projects, ctx, args.projectId);
     const limit = pageSize(args.first);
     const filter = normalizeAuditFilter(args.filter);
     const afterSeq = decodeSeqCursor(args.after);
-    const events = await auditEventRepository.page(this.db.sql, project.id, filter, afterSeq, limit + 1);
+    const events = await auditEventRepository.page(this.db.sql, chain, filter, afterSeq, limit + 1);
     return toConnection(events, limit, (event) => encodeCursor([event.seq]));
   }
 
@@ -206,6 +207,23 @@ export class AuditQueryService {
     if (this.eventLoaders.size > 64) this.eventLoaders.delete(this.eventLoaders.keys().next().value!);
     return loaders;
   }
+}
+
+/** The chain of the install-wide log: events that affect no project (member changes). */
+export const installWideChain = "";
+
+/**
+ * The chain a caller reads: a project's (a backend only its own), or with `projectId` omitted the
+ * install-wide log, which only an ADMIN may read.
+ */
+export async function auditChainFor(db: Database, projects: ProjectService, ctx: RequestContext, projectId: string | null | undefined): Promise<string> {
+  if (projectId === null || projectId === undefined) {
+    if (ctx.actor.kind !== "member" || ctx.actor.member.role !== TeamRole.ADMIN) {
+      throw new AppError(ErrorCode.FORBIDDEN, "Only an ADMIN may read the install-wide audit log.");
+    }
+    return installWideChain;
+  }
+  return (await projects.requireForActor(db.sql, ctx.actor, projectId)).id;
 }
 
 function decodeSeqCursor(cursor: string | null | undefined): number | null {

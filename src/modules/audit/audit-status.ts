@@ -12,6 +12,12 @@ export const AuditAction = {
   CreateImpersonationToken: "CreateImpersonationToken",
   AuthenticateImpersonationToken: "AuthenticateImpersonationToken",
   RevokeSession: "RevokeSession",
+  CreateTeamMember: "CreateTeamMember",
+  UpdateTeamMember: "UpdateTeamMember",
+  RotateTeamMemberApiKey: "RotateTeamMemberApiKey",
+  UpdateProject: "UpdateProject",
+  RotateProjectSecret: "RotateProjectSecret",
+  RotatePublicToken: "RotatePublicToken",
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
@@ -21,10 +27,24 @@ export const AuditEventType = {
   SessionRevoke: "direct.session.revoke",
   TokenCreate: "dashboard.impersonation_token.create",
   PolicyUpdate: "dashboard.impersonation_policy.update",
+  TeamMemberCreate: "dashboard.team_member.create",
+  TeamMemberUpdate: "dashboard.team_member.update",
+  TeamMemberApiKeyRotate: "dashboard.team_member.api_key_rotate",
+  ProjectUpdate: "dashboard.project.update",
+  ProjectSecretRotate: "dashboard.project.secret_rotate",
+  ProjectPublicTokenRotate: "dashboard.project.public_token_rotate",
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
-export const allEventTypes: readonly string[] = Object.values(AuditEventType);
+/** Event types of the install-wide log (member changes): no project, so no webhook endpoint. */
+export const installWideEventTypes: readonly string[] = [
+  AuditEventType.TeamMemberCreate,
+  AuditEventType.TeamMemberUpdate,
+  AuditEventType.TeamMemberApiKeyRotate,
+];
+
+/** Every event type a project's webhook endpoint may ask for: those of events in a project's log. */
+export const allEventTypes: readonly string[] = Object.values(AuditEventType).filter((type) => !installWideEventTypes.includes(type));
 
 /** The event type of an action; failed actions have none (they changed nothing to announce). */
 export function eventTypeFor(action: AuditAction): AuditEventType {
@@ -37,5 +57,17 @@ export function eventTypeFor(action: AuditAction): AuditEventType {
       return AuditEventType.UserImpersonate;
     case AuditAction.RevokeSession:
       return AuditEventType.SessionRevoke;
+    case AuditAction.CreateTeamMember:
+      return AuditEventType.TeamMemberCreate;
+    case AuditAction.UpdateTeamMember:
+      return AuditEventType.TeamMemberUpdate;
+    case AuditAction.RotateTeamMemberApiKey:
+      return AuditEventType.TeamMemberApiKeyRotate;
+    case AuditAction.UpdateProject:
+      return AuditEventType.ProjectUpdate;
+    case AuditAction.RotateProjectSecret:
+      return AuditEventType.ProjectSecretRotate;
+    case AuditAction.RotatePublicToken:
+      return AuditEventType.ProjectPublicTokenRotate;
   }
 }

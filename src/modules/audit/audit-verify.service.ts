@@ -3,6 +3,7 @@ import type { Database, Sql } from "../../db/database.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { auditEventRepository } from "./audit-event.repository.js";
 import { chainHash, genesisHash } from "./audit-hash.js";
+import { auditChainFor } from "./audit-query.service.js";
 
 export interface AuditChainVerification {
   valid: boolean;
@@ -52,9 +53,9 @@ export class AuditVerifyService {
     private readonly batchSize = verifyBatchSize,
   ) {}
 
-  /** Verifies the chain of a project the caller may read (a backend only its own). */
-  async verify(ctx: RequestContext, projectId: string): Promise<AuditChainVerification> {
-    const project = await this.projects.requireForActor(this.db.sql, ctx.actor, projectId);
-    return verifyAuditChain(this.db.sql, project.id, this.batchSize);
+  /** Verifies the chain of a project the caller may read (a backend only its own), or the install-wide one (ADMIN). */
+  async verify(ctx: RequestContext, projectId: string | null | undefined): Promise<AuditChainVerification> {
+    const chain = await auditChainFor(this.db, this.projects, ctx, projectId);
+    return verifyAuditChain(this.db.sql, chain, this.batchSize);
   }
 }

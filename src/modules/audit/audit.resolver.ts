@@ -11,9 +11,11 @@ type AuditEventAddedArgs = { projectId: string; filter?: AuditEventFilter | null
 @Resolver(() => AuditEvent)
 export class AuditResolver {
   @Authorized(Permission.ReadAudit)
-  @Query(() => AuditEventConnection, { description: "A project's audit events, newest first." })
+  @Query(() => AuditEventConnection, {
+    description: "A project's audit events, newest first; with projectId omitted, the install-wide log (member changes), ADMIN only.",
+  })
   auditEvents(
-    @Arg("projectId", () => ID) projectId: string,
+    @Arg("projectId", () => ID, { nullable: true }) projectId: string | null,
     @Arg("filter", () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
     @Arg("first", () => Int, { nullable: true, description: "1 to 500; 50 when absent." }) first: number | null,
     @Arg("after", () => String, { nullable: true }) after: string | null,
@@ -23,8 +25,10 @@ export class AuditResolver {
   }
 
   @Authorized(Permission.ReadAudit)
-  @Query(() => AuditLogVerification, { description: "Re-computes the project's audit hash chain and reports the first event that does not verify." })
-  verifyAuditLog(@Arg("projectId", () => ID) projectId: string, @Ctx() ctx: RequestContext): Promise<AuditLogVerification> {
+  @Query(() => AuditLogVerification, {
+    description: "Re-computes the project's audit hash chain (with projectId omitted, the install-wide one, ADMIN only) and reports the first event that does not verify.",
+  })
+  verifyAuditLog(@Arg("projectId", () => ID, { nullable: true }) projectId: string | null, @Ctx() ctx: RequestContext): Promise<AuditLogVerification> {
     return ctx.services.auditVerify.verify(ctx, projectId);
   }
 

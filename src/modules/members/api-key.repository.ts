@@ -9,6 +9,11 @@ export const apiKeyRepository = {
     return sql.entity(TeamMember, "select m.* from member_api_keys k join team_members m on m.id = k.member_id where k.key_hash = ?", [keyHash]);
   },
 
+  /** Deletes every key of a member (a rotation: the old key stops working when this commits). */
+  deleteForMember(sql: Sql, memberId: string): Promise<number> {
+    return sql.run("delete from member_api_keys where member_id = ?", [memberId]);
+  },
+
   insert(sql: Sql, key: ApiKey): Promise<void> {
     return sql.insert(ApiKey, key);
   },

@@ -1,10 +1,21 @@
 import type { Sql } from "../../db/database.js";
+import { keyset } from "../../db/keyset.js";
 import { isUniqueViolation } from "../../db/unique-violation.js";
 import { TeamMember } from "./team-member.entity.js";
 import { TeamRole } from "./team-role.js";
 
 /** Every statement on `team_members` (the credential look-up by API key is `apiKeyRepository`'s). */
 export const teamMemberRepository = {
+  findByEmail(sql: Sql, email: string): Promise<TeamMember | null> {
+    return sql.entity(TeamMember, "select * from team_members where email = ?", [email]);
+  },
+
+  /** A page of members, oldest first, after the cursor `after` (`[createdAt, id]`), at most `limit` rows. */
+  list(sql: Sql, args: { after: readonly [Date, string] | null; limit: number }): Promise<TeamMember[]> {
+    const page = keyset({ columns: ["created_at", "id"], direction: "asc" }, args.after);
+    return sql.entities(TeamMember, `select * from team_members where ${page.where} ${page.orderBy} limit ?`, [...page.params, args.limit]);
+  },
+
   findById(sql: Sql, id: string): Promise<TeamMember | null> {
     return sql.entity(TeamMember, "select * from team_members where id = ?", [id]);
   },

@@ -7,7 +7,11 @@ import { detachedEntity } from "../../db/detached-entity.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { email, isPlausibleId, optionalText } from "../../graphql/validation.js";
-import { callerOf, type AuditLog } from "../audit/audit-log.service.js";
+import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
+import { callerOf, type AuditCaller, type AuditDraft, type AuditLog } from "../audit/audit-log.service.js";
+import { AuditStatus } from "../audit/audit-status.js";
+import { isAppError } from "../../errors/app-error.js";
+import { createMemberDraft, rotateMemberKeyDraft, updateMemberDraft } from "./team-member.audit.js";
 import type { SessionService } from "../sessions/session.service.js";
 import type { TokenService } from "../tokens/token.service.js";
 import { ApiKey } from "./api-key.entity.js";
@@ -55,6 +59,74 @@ export class TeamMemberService {
     return { member, apiKey };
   }
 
+  /** createTeamMember: `create`, audited in the install-wide log (the key never in the event). */
+  createAudited(ctx: RequestContext, input: { email: string; name?: string | null; role: TeamRole }): Promise<NewTeamMember> {
+    return this.audit.audited(ctx, createMemberDraft(input), async (tx, draft) => {
+      const created = await this.create(input, tx);
+      draft.details = { ...draft.details, memberId: created.member.id };
+      return created;
+    });
+  }
+
+  /** Every member, oldest first (members of every role may list them). */
+  async list(args: { first?: number | null; after?: string | null }): Promise<Connection<TeamMember>> {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after, ["number", "string"]) as [number, string] | null;
+    const rows = await teamMemberRepository.list(this.db.sql, { after: after ? [new Date(after[0]), after[1]] : null, limit: limit + 1 });
+    return toConnection(rows, limit, (member) => encodeCursor([member.createdAt.getTime(), member.id]));
+  }
+
+  /**
+   * Replaces a member's API key: a member may rotate its own, an ADMIN anyone's (FORBIDDEN
+   * otherwise). The old key is deleted in the same transaction, so it stops working when this
+   * commits; live subscriptions of the old key end at their next event (ActorRecheck compares the
+   * key they started with). Audited in the install-wide log; the new key is returned once.
+   */
+  rotateApiKey(ctx: RequestContext, id: string): Promise<NewTeamMember> {
+    return this.audit.audited(ctx, rotateMemberKeyDraft(id), async (tx) => {
+      const actor = ctx.actor;
+      const isSelf = actor.kind === "member" && actor.member.id === id;
+      const isAdmin = actor.kind === "member" && actor.member.role === TeamRole.ADMIN;
+      if (!isSelf && !isAdmin) throw new AppError(ErrorCode.FORBIDDEN, "A member may rotate only its own API key.");
+      return this.replaceKey(tx, id);
+    });
+  }
+
+  /**
+   * `npm run admin -- reset-key`: a new key for an existing enabled ADMIN, found by email, audited
+   * in the install-wide log with the caller `cli`. Refuses (BAD_USER_INPUT, nothing changed) for an
+   * unknown email, a disabled member or another role.
+   */
+  async resetAdminKey(caller: AuditCaller, adminEmail: string): Promise<NewTeamMember> {
+    const draft = rotateMemberKeyDraft(null);
+    try {
+      return await this.audit.transaction([], async (tx) => {
+        const member = await teamMemberRepository.findByEmail(tx.sql, email(adminEmail));
+        if (!member || member.disabled || member.role !== TeamRole.ADMIN) {
+          throw new AppError(ErrorCode.BAD_USER_INPUT, "No enabled ADMIN has this email.");
+        }
+        draft.details = { ...draft.details, memberId: member.id };
+        const result = await this.replaceKey(tx, member.id);
+        await this.audit.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
+        return result;
+      });
+    } catch (error) {
+      const code = isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
+      await this.db.transaction((tx) => this.audit.append(tx, caller, draft, { status: AuditStatus.FAILURE, errorCode: code }).then(() => undefined));
+      throw error;
+    }
+  }
+
+  private async replaceKey(tx: Tx, id: string): Promise<NewTeamMember> {
+    const member = isPlausibleId(id) ? await teamMemberRepository.findById(tx.sql, id) : null;
+    if (!member) throw notFound();
+    const apiKey = randomSecret(SecretPrefix.memberApiKey);
+    await apiKeyRepository.deleteForMember(tx.sql, member.id);
+    await apiKeyRepository.insert(tx.sql, detachedEntity(ApiKey, { id: newId("key"), memberId: member.id, keyHash: hashSecret(apiKey), createdAt: this.clock.now() }));
+    tx.afterCommit(() => this.recheck.changed("member", member.id));
+    return { member, apiKey };
+  }
+
   /**
    * Changes a member's role or disabled flag. Disabling a member, or giving it a role that may not
    * impersonate, revokes its active impersonation sessions (each audited) and voids its unused
@@ -65,6 +137,21 @@ export class TeamMemberService {
    * too; its chain is locked when its event is appended).
    */
   async update(ctx: RequestContext, id: string, input: { role?: TeamRole | null; disabled?: boolean | null }): Promise<TeamMember> {
+    const draft = updateMemberDraft(id);
+    try {
+      return await this.updateInTransaction(ctx, id, input, draft);
+    } catch (error) {
+      await this.audit.recordFailure(ctx, draft, isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR);
+      throw error;
+    }
+  }
+
+  private async updateInTransaction(
+    ctx: RequestContext,
+    id: string,
+    input: { role?: TeamRole | null; disabled?: boolean | null },
+    draft: AuditDraft,
+  ): Promise<TeamMember> {
     if (!isPlausibleId(id)) throw notFound();
     const projectIds = await this.sessions.projectsWithActiveSessions(this.db.sql, id);
     return this.audit.transaction(projectIds, async (tx) => {
@@ -80,6 +167,7 @@ export class TeamMemberService {
       tx.afterCommit(() => this.recheck.changed("member", member.id));
       const role = input.role ?? member.role;
       const disabled = typeof input.disabled === "boolean" ? input.disabled : member.disabled;
+      draft.details = { ...draft.details, old: { role: member.role, disabled: member.disabled }, new: { role, disabled } };
       if (role !== member.role || disabled !== member.disabled) {
         await teamMemberRepository.setAccess(tx.sql, member.id, { role, disabled });
         member.role = role;
@@ -91,6 +179,8 @@ export class TeamMemberService {
         await this.tokens.voidOutstanding(tx.sql, { impersonatorId: member.id }, this.clock.now());
         await this.sessions.revokeActive(tx, callerOf(ctx), { impersonatorId: member.id }, cause);
       }
+      // Last: the install-wide chain's lock comes after the projects' (one order for every writer).
+      await this.audit.append(tx, callerOf(ctx), draft, { status: AuditStatus.SUCCESS });
       return member;
     });
   }

@@ -1,4 +1,5 @@
 import { Field, InputType, ObjectType } from "type-graphql";
+import { connectionTypes } from "../../graphql/connection.js";
 import { TeamMember } from "./team-member.entity.js";
 import { TeamRole } from "./team-role.js";
 
@@ -31,3 +32,14 @@ export class CreateTeamMemberPayload {
   @Field(() => String, { description: "The member's API key (Bearer). Shown once." })
   apiKey!: string;
 }
+
+@ObjectType()
+export class RotateTeamMemberApiKeyPayload {
+  @Field(() => TeamMember)
+  member!: TeamMember;
+
+  @Field(() => String, { description: "The member's new API key (Bearer). Shown once; the old one no longer works." })
+  apiKey!: string;
+}
+
+export const { ConnectionType: TeamMemberConnection } = connectionTypes(TeamMember, "TeamMember");

@@ -1,4 +1,5 @@
 import type { Sql } from "../../db/database.js";
+import { keyset } from "../../db/keyset.js";
 import { Project } from "./project.entity.js";
 
 /** Every statement on `projects`. */
@@ -20,6 +21,27 @@ export const projectRepository = {
 
   async hasAny(sql: Sql): Promise<boolean> {
     return (await sql.one("select 1 as found from projects limit 1")) !== null;
+  },
+
+  /** A page of projects, oldest first, after the cursor `after` (`[createdAt, id]`), at most `limit` rows. */
+  list(sql: Sql, args: { after: readonly [Date, string] | null; limit: number }): Promise<Project[]> {
+    const page = keyset({ columns: ["created_at", "id"], direction: "asc" }, args.after);
+    return sql.entities(Project, `select * from projects where ${page.where} ${page.orderBy} limit ?`, [...page.params, args.limit]);
+  },
+
+  /** Sets a project's name and login redirect URL. */
+  setDetails(sql: Sql, id: string, details: { name: string; loginRedirectUrl: string }): Promise<number> {
+    return sql.run("update projects set name = ?, login_redirect_url = ? where id = ?", [details.name, details.loginRedirectUrl, id]);
+  },
+
+  /** Replaces the backend secret's hash: the old secret stops working when this commits. */
+  setSecretHash(sql: Sql, id: string, secretHash: string): Promise<number> {
+    return sql.run("update projects set secret_hash = ? where id = ?", [secretHash, id]);
+  },
+
+  /** Replaces the public token's hash: the old token stops working when this commits. */
+  setPublicTokenHash(sql: Sql, id: string, publicTokenHash: string): Promise<number> {
+    return sql.run("update projects set public_token_hash = ? where id = ?", [publicTokenHash, id]);
   },
 
   insert(sql: Sql, project: Project): Promise<void> {
