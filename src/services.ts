@@ -71,7 +71,7 @@ export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Confi
   const { orm, clock, config, pubsub } = deps;
   const db = databaseOf(orm.em);
   // The gauges read these on each scrape (after everything below exists).
-  const metrics = new Metrics({ pendingWebhookDeliveries: () => webhookWorker.pendingDeliveries(), liveSubscribers: () => auditQuery.listenerCount() });
+  const metrics: Metrics = new Metrics({ pendingWebhookDeliveries: () => webhookWorker.pendingDeliveries(), liveSubscribers: () => auditQuery.listenerCount() });
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
   const outbox = new WebhookOutbox(clock);
   const webhookWorker = new WebhookWorker(db, clock, config, metrics);

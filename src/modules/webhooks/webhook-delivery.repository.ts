@@ -71,7 +71,7 @@ export const webhookDeliveryRepository = {
   async countPending(sql: Sql): Promise<number> {
     const row = await sql.one<{ n: number | string }>("select count(*) as n from webhook_deliveries where status = ?", [WebhookDeliveryStatus.PENDING]);
     return Number(row?.n ?? 0);
-  }
+  },
 
   /** Queues a delivery (the outbox, in its event's transaction). */
   async queue(sql: Sql, delivery: WebhookDelivery): Promise<void> {
