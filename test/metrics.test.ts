@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
 import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
@@ -201,6 +203,21 @@ describe("metrics on METRICS_PORT", () => {
     const multiple = [...after.samples.keys()].filter((key) => key.includes('operation="multiple"'));
     expect(multiple).toHaveLength(1);
   });
+
+  it("counts a WebSocket operation refused before it runs once, by its code", async () => {
+    const refused = { operation: "unknown", outcome: "GRAPHQL_VALIDATION_FAILED", transport: "ws" };
+    const before = await scrape();
+    const connection = connectWs(t.wsUrl, world.admin.credential);
+    try {
+      const end = await connection.subscribe(parse("subscription { noSuchField }") as TypedDocumentNode<unknown, Record<string, never>>, {}).ended;
+      expect(end).toMatchObject({ kind: "error", errors: [{ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] });
+    } finally {
+      await connection.close();
+    }
+    const after = await scrape();
+    expect(after.value(ops, refused) - before.value(ops, refused)).toBe(1);
+    expect(after.sum(ops) - before.sum(ops)).toBe(1);
+  });
 });
 
 describe("METRICS_PORT", () => {
@@ -213,17 +230,21 @@ describe("METRICS_PORT", () => {
     expect(loadConfig({}).metricsPort).toBeUndefined();
   });
 
-  it("in use stops the start with a SettingError naming METRICS_PORT, leaving nothing open", async () => {
+  it("in use stops the start with a SettingError naming METRICS_PORT, and frees the main port it had taken", async () => {
     const held: Server = createServer();
     await new Promise<void>((resolve) => held.listen(0, resolve));
     const port = (held.address() as { port: number }).port;
     const database = await freshDatabaseUrl();
+    const mainPort = await freePort();
     try {
-      const config = loadConfig({ PORT: "0", DATABASE_URL: database.url, METRICS_PORT: String(port) });
+      const config = loadConfig({ PORT: String(mainPort), DATABASE_URL: database.url, METRICS_PORT: String(port) });
       await expect(startApp({ config, log: () => undefined })).rejects.toThrow(new SettingError("METRICS_PORT", `${port} is already in use`));
+      // The main listener it had opened is closed again: its port can be had.
+      const again: Server = createServer();
+      await new Promise<void>((resolve, reject) => again.once("error", reject).listen(mainPort, resolve));
+      await new Promise<void>((resolve) => again.close(() => resolve()));
     } finally {
       held.close();
-      // Dropping a PostgreSQL database fails while a connection to it is left open.
       await database.drop();
     }
   });
