@@ -9,6 +9,8 @@ const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug
 export interface Config {
   /** 0: any free port (App.port says which). */
   port: number;
+  /** METRICS_PORT: a second listener for /metrics, /healthz and /readyz; undefined: none. */
+  metricsPort: number | undefined;
   databaseUrl: string;
   redisUrl: string | undefined;
   /** PUBLIC_URL without trailing slashes; unset: http://localhost:<the port listened on> (App.publicUrl). */
@@ -65,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   parseDatabaseUrl(databaseUrl); // throws a SettingError naming DATABASE_URL
   return {
     port,
+    metricsPort: parseMetricsPort(settings, port),
     databaseUrl,
     redisUrl: settings.url("REDIS_URL", ["redis:", "rediss:"]),
     publicUrl: settings.publicUrl("PUBLIC_URL"),
@@ -150,6 +153,13 @@ class Settings {
     }
     return raw.replace(/\/+$/, "");
   }
+}
+
+function parseMetricsPort(settings: Settings, port: number): number | undefined {
+  if (settings.text("METRICS_PORT") === undefined) return undefined;
+  const metricsPort = settings.integer("METRICS_PORT", 0, 1, 65535);
+  if (metricsPort === port) throw new SettingError("METRICS_PORT", "must differ from PORT: metrics are served on a listener of their own");
+  return metricsPort;
 }
 
 function parseCorsOrigins(raw: string | undefined): string[] {

@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerOptions } from "@apollo/server";
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { MikroORM } from "@mikro-orm/core";
@@ -20,7 +20,9 @@ import { createClientAddressOf } from "./http/client-address.js";
 import { CorsGate } from "./http/cors.js";
 import { createGraphQLHttpHandler, headerValue, jsonResponse, type Route } from "./http/graphql-http-handler.js";
 import { startGraphQLWsServer } from "./http/graphql-ws-server.js";
-import { listen, orderedShutdown, RequestDrain } from "./http/lifecycle.js";
+import { createReadinessCheck, listen, orderedShutdown, RequestDrain } from "./http/lifecycle.js";
+import { graphqlOperationMetricsPlugin } from "./metrics/graphql-operation-metrics.js";
+import { startMetricsServer, type MetricsServer } from "./metrics/metrics-server.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
 import { createRedisPubSub } from "./pubsub/redis-pubsub.js";
 import { buildAppSchema } from "./schema.js";
@@ -34,6 +36,8 @@ export interface App {
   publicUrl: string;
   services: Services;
   orm: MikroORM;
+  /** The METRICS_PORT listener's port (/metrics, /healthz, /readyz); undefined without METRICS_PORT. */
+  metricsPort: number | undefined;
   /** Stops accepting work, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -64,7 +68,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     console.error(`[masquerade] ${message}:`, loggableError(error)),
   );
 
-  const apollo = await startApollo(schema, formatError, config.production);
+  const apollo = await startApollo(schema, formatError, config.production, [graphqlOperationMetricsPlugin(services.metrics)]);
 
   // SPEC §7: the client's address behind TRUST_PROXY, and CORS for the allowed browser origins.
   const clientAddressOf = createClientAddressOf(config.trustProxy);
@@ -82,14 +86,24 @@ export async function startApp(options: AppOptions): Promise<App> {
     createRequestContext(services.db, services, { credentials, ipAddress: clientAddressOf(req), userAgent: headerValue(req.headers["user-agent"]) });
 
   const requests = new RequestDrain();
+  const readiness = createReadinessCheck({
+    draining: () => requests.draining,
+    pingDatabase: () => services.db.sql.one("select 1 as ok"),
+    redisConnected: pubsub.isConnected && (() => pubsub.isConnected!()),
+  });
+  // Answered on PORT and on METRICS_PORT alike.
+  const probes = new Map<string, Route>([
+    // 503 while draining, so that a load balancer stops sending new work here.
+    ["/healthz", (_req, res) => jsonResponse(res, requests.draining ? 503 : 200, { status: requests.draining ? "draining" : "ok" })],
+    ["/readyz", (_req, res) => void readiness().then((state) => jsonResponse(res, state.ready ? 200 : 503, state.ready ? { status: "ready" } : { status: "not ready", reason: state.reason }))],
+  ]);
   const handleHttp = createGraphQLHttpHandler({
     apollo,
     context: (req) => contextOf(req, { authorization: req.headers.authorization, publicToken: headerValue(req.headers["x-public-token"]) }),
     maxBodyBytes: config.maxBodyBytes,
     cors,
     routes: new Map<string, Route>([
-      // 503 while draining, so that a load balancer stops sending new work here.
-      ["/healthz", (_req, res) => jsonResponse(res, requests.draining ? 503 : 200, { status: requests.draining ? "draining" : "ok" })],
+      ...probes,
       ["/.well-known/jwks.json", (_req, res) => jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" })],
     ]),
     logError: (error) => console.error("[masquerade] request failed:", loggableError(error)),
@@ -110,11 +124,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     cors,
     formatError,
     context: contextOf,
+    metrics: services.metrics,
   });
 
   // Started last, so that a start-up that fails before this point leaves no thread behind.
   const checkpointer = await startWalCheckpointer(config.databaseUrl, services.db);
 
+  let metricsServer: MetricsServer | undefined;
   const close = orderedShutdown([
     () => requests.drain(httpServer),
     () => webSockets.close(),
@@ -127,17 +143,27 @@ export async function startApp(options: AppOptions): Promise<App> {
     () => services.auditQuery.close(),
     () => pubsub.close?.(),
     () => checkpointer?.stop(),
+    // Last before the database: its /readyz says "draining" until the very end.
+    () => metricsServer?.close(),
     () => orm.close(true),
   ]);
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer({ port: config.metricsPort, metrics: services.metrics, routes: probes, logError: (error) => console.error("[masquerade] metrics failed:", loggableError(error)) });
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
 
   // Sends deliveries queued before this start (a restart) and every one committed from now on.
   services.webhookWorker.start();
   log(`Masquerade listening on http://localhost:${port}/graphql`);
-  return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, publicUrl, services, orm, close };
+  return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, publicUrl, services, orm, metricsPort: metricsServer?.port, close };
 }
 
 /** Apollo Server for HTTP, on the production settings when `production` (no introspection, no landing page). */
-async function startApollo(schema: GraphQLSchema, formatError: ApolloServerOptions<RequestContext>["formatError"], production: boolean): Promise<ApolloServer<RequestContext>> {
+async function startApollo(schema: GraphQLSchema, formatError: ApolloServerOptions<RequestContext>["formatError"], production: boolean, plugins: ReadonlyArray<ApolloServerPlugin<RequestContext>> = []): Promise<ApolloServer<RequestContext>> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
@@ -156,6 +182,7 @@ async function startApollo(schema: GraphQLSchema, formatError: ApolloServerOptio
     plugins: [ApolloServerPluginCacheControlDisabled(), production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true })],
   });
   apollo.addPlugin(refuseSubscriptionsOverHttp);
+  for (const plugin of plugins) apollo.addPlugin(plugin);
   await apollo.start();
   return apollo;
 }

@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import type { Services } from "./context.js";
 import type { Database } from "./db/database.js";
 import { databaseOf } from "./db/database-of.js";
+import { Metrics } from "./metrics/metrics.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
 import { AuditQueryService } from "./modules/audit/audit-query.service.js";
 import { AuditVerifyService } from "./modules/audit/audit-verify.service.js";
@@ -55,6 +56,8 @@ declare module "./context.js" {
     webhookWorker: WebhookWorker;
     /** The NDJSON stream of committed audit events (AUDIT_LOG_FILE), if configured; closed by the server. */
     auditStream: AuditStream | null;
+    /** The Prometheus metrics (served on METRICS_PORT), counted where each decision is made. */
+    metrics: Metrics;
   }
 }
 
@@ -67,9 +70,11 @@ export type { Services };
 export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Config; pubsub: AppPubSub; publicUrl: () => string }): Services {
   const { orm, clock, config, pubsub } = deps;
   const db = databaseOf(orm.em);
+  // The gauges read these on each scrape (after everything below exists).
+  const metrics: Metrics = new Metrics({ pendingWebhookDeliveries: () => webhookWorker.pendingDeliveries(), liveSubscribers: () => auditQuery.listenerCount() });
   // Webhooks: deliveries are queued in the event's own transaction, sent once it has committed.
   const outbox = new WebhookOutbox(clock);
-  const webhookWorker = new WebhookWorker(db, clock, config);
+  const webhookWorker = new WebhookWorker(db, clock, config, metrics);
   const auditStream = config.auditLogFile ? new AuditStream(config.auditLogFile) : null;
   const audit = new AuditLog(clock, db, {
     webhookOutbox: outbox,
@@ -79,18 +84,18 @@ export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Confi
   });
   const signingKeys = new SigningKeyService(db, clock);
   const jwt = new SessionJwt(signingKeys, clock, deps.publicUrl);
-  const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond });
+  const failures = new FailureLimiter(clock, { burst: config.failureBurst, refillPerSecond: config.failureRefillPerSecond }, metrics);
   const recheck = new ActorRecheck(db, pubsub);
   const projects = new ProjectService(clock, db, audit, recheck);
-  const sessions = new SessionService(clock, audit, projects, jwt, db);
-  const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures);
+  const sessions = new SessionService(clock, audit, projects, jwt, db, metrics);
+  const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures, metrics);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens, db);
   const members = new TeamMemberService(clock, db, audit, sessions, tokens, recheck);
   const users = new UserService(clock, projects, db);
   const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(db, projects);
   const webhooks = new WebhookEndpointService(clock, config, db, projects, outbox, webhookWorker);
-  return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream };
+  return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream, metrics };
 }
 
 /** The services, started: the signing keys loaded (the first one created) and reloaded on a timer. */

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CreateImpersonationTokenDocument } from "./__generated__/graphql.js";
@@ -7,6 +5,7 @@ import { loggedEventsAfter, receivedUntil, slimAuditEventAdded, untilLive, type 
 import { gqlErrorCode } from "./harness/client.js";
 import { testDatabaseKind } from "./harness/databases.js";
 import { createWorld, type World } from "./harness/fixtures.js";
+import { freePort, OwnRedis } from "./harness/own-redis.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
 import { connectWs, waitUntil, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
 
@@ -16,40 +15,20 @@ import { connectWs, waitUntil, type LiveSubscription, type WsConnection } from "
  * message Redis never carried reach subscribers anyway, read from the database.
  */
 let port: number;
-let redis: ChildProcess | null = null;
+let redis: OwnRedis;
 let admin: Redis | null = null;
 let t: TestApp;
 let world: World;
 const connections: WsConnection[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<void> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  await waitUntil(() => output.includes("Ready to accept connections"), "redis-server is ready", 10_000);
-  redis = child;
+function startRedis(): Promise<void> {
+  return redis.start();
 }
 
 async function stopRedis(): Promise<void> {
   admin?.disconnect();
   admin = null;
-  const child = redis;
-  redis = null;
-  if (!child) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGKILL");
-  await exited;
+  await redis?.stop();
 }
 
 /** A connection of the test's own to this Redis, for CONFIG and CLIENT commands. */
@@ -99,13 +78,14 @@ function subscribe(app: TestApp): LiveSubscription<{ auditEventAdded: OrderedEve
 
 beforeAll(async () => {
   port = await freePort();
+  redis = new OwnRedis(port);
   await startRedis();
   t = await startTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
   world = await createWorld(t);
 }, 60_000);
 afterEach(async () => {
   // Whatever a test did to Redis, the next one starts with it running and open.
-  if (!redis) await startRedis();
+  if (!redis.running) await startRedis();
   await (await redisAdmin()).config("SET", "requirepass", "");
   vi.restoreAllMocks();
 });

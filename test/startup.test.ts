@@ -85,6 +85,7 @@ describe.concurrent("a setting the server cannot start with: one line naming it,
     ["DATABASE_URL", "mysql://x", /"sqlite:<path>" or a "postgres:\/\/"/],
     ["CORS_ORIGINS", "app.example.com", /comma-separated list of origins/],
     ["TRUST_PROXY", "true", /must not be true/],
+    ["METRICS_PORT", "0", /whole number from 1 to 65535/],
   ])("%s=%s", async (variable, value, rule) => {
     const line = expectOneLineNaming(await runServer({ [variable]: value }), variable);
     expect(line).toMatch(rule);
@@ -106,6 +107,12 @@ describe.concurrent("a setting the server cannot start with: one line naming it,
     const port = (heldPort.address() as AddressInfo).port;
     const line = expectOneLineNaming(await runServer({ PORT: String(port) }), "PORT");
     expect(line).toBe(`Masquerade cannot start: PORT ${port} is already in use`);
+  });
+
+  it("a METRICS_PORT equal to PORT, or in use, names METRICS_PORT", async () => {
+    expect(expectOneLineNaming(await runServer({ PORT: "4999", METRICS_PORT: "4999" }), "METRICS_PORT")).toMatch(/must differ from PORT/);
+    const port = (heldPort.address() as AddressInfo).port;
+    expect(expectOneLineNaming(await runServer({ METRICS_PORT: String(port) }), "METRICS_PORT")).toBe(`Masquerade cannot start: METRICS_PORT ${port} is already in use`);
   });
 
   it("an AUDIT_LOG_FILE in a directory that does not exist names AUDIT_LOG_FILE", async () => {

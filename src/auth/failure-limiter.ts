@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import type { Metrics } from "../metrics/metrics.js";
 
 export interface FailureLimitOptions {
   /** Failures allowed in a burst. */
@@ -18,12 +19,18 @@ export class FailureLimiter {
   constructor(
     private readonly clock: Clock,
     private readonly options: FailureLimitOptions,
+    private readonly metrics: Metrics,
   ) {}
 
-  /** True when `key` has used up its failures and should be answered RATE_LIMITED. */
+  /**
+   * True when `key` has used up its failures and should be answered RATE_LIMITED (counted, by the
+   * key's kind: the part before its first colon, `credential` or `token`).
+   */
   isLimited(key: string): boolean {
     const bucket = this.refill(key);
-    return bucket !== undefined && bucket.tokens < 1;
+    const limited = bucket !== undefined && bucket.tokens < 1;
+    if (limited) this.metrics.rateLimited.inc({ limit: key.split(":", 1)[0]! });
+    return limited;
   }
 
   recordFailure(key: string): void {

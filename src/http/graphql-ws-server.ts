@@ -8,6 +8,8 @@ import { ErrorCode } from "../errors/codes.js";
 import { createSharedSubscribe } from "../graphql/shared-subscription-execution.js";
 import { requestInputRefusal } from "../graphql/storable-text.js";
 import { createOperationPreparer } from "../graphql/validate-operation.js";
+import { countingWsOperations } from "../metrics/graphql-operation-metrics.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { crossOriginCredentialMessage, type CorsGate } from "./cors.js";
 import { startHeartbeat } from "./ws-heartbeat.js";
 import { refuseServerOnlyMessages } from "./ws-message-guard.js";
@@ -24,6 +26,8 @@ export interface GraphQLWsOptions {
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The operation's context, from the upgrade request and the credentials of `connection_init`. */
   context: (request: IncomingMessage, credentials: PresentedCredentials) => Promise<object>;
+  /** Counts each operation (masquerade_graphql_operations_total, transport "ws"). */
+  metrics: Metrics;
 }
 
 export interface GraphQLWsServer {
@@ -48,7 +52,7 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): GraphQLWsServer
   refuseServerOnlyMessages(wsServer);
   const prepareOperation = createOperationPreparer(schema, { introspection: options.introspection });
   const wsCleanup = useServer<Record<string, unknown>, { request: IncomingMessage }>(
-    {
+    countingWsOperations(options.metrics, {
       schema,
       subscribe: createSharedSubscribe(),
       // Browsers apply no CORS to WebSockets: a page of an origin CORS would refuse is refused here (4403).
@@ -73,7 +77,7 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): GraphQLWsServer
       // wrapped by graphql-ws; unwrap it so a contract code passes and anything else is masked.
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error.originalError ?? error)),
-    },
+    }),
     wsServer,
   );
   return {

@@ -67,15 +67,15 @@ export function orderedShutdown(steps: ReadonlyArray<() => unknown>): () => Prom
     })());
 }
 
-/** Listens on PORT (0: any free port) and resolves with the port; a port that cannot be had is a SettingError. */
-export function listen(server: Server, port: number): Promise<number> {
+/** Listens on PORT (0: any free port) and resolves with the port; a port that cannot be had is a SettingError naming `setting`. */
+export function listen(server: Server, port: number, setting = "PORT"): Promise<number> {
   return new Promise((resolve, reject) => {
     const refused = (error: NodeJS.ErrnoException) => {
       const reason =
         error.code === "EADDRINUSE" ? "is already in use"
         : error.code === "EACCES" ? "needs privileges this process does not have (ports below 1024)"
         : `cannot be listened on: ${error.message}`;
-      reject(new SettingError("PORT", `${port} ${reason}`));
+      reject(new SettingError(setting, `${port} ${reason}`));
     };
     server.once("error", refused);
     server.listen(port, () => {
@@ -83,4 +83,46 @@ export function listen(server: Server, port: number): Promise<number> {
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** What /readyz answers: ready, or why not. */
+export type Readiness = { ready: true } | { ready: false; reason: "draining" | "database unreachable" | "redis disconnected" };
+
+export interface ReadinessDependencies {
+  /** True from the start of a shutdown. */
+  draining(): boolean;
+  /** A cheap statement on the database (`select 1`). */
+  pingDatabase(): Promise<unknown>;
+  /** Whether the Redis connections are up; absent without REDIS_URL. */
+  redisConnected?: () => boolean;
+  /** How long the ping may take before the database counts as unreachable (default 2 s). */
+  pingTimeoutMs?: number;
+}
+
+/**
+ * The readiness check of SPEC §10: not while draining; then the database must answer a ping within
+ * the timeout, and Redis (with REDIS_URL) be connected. Concurrent checks share one ping, so that a
+ * burst of probes costs one statement. Never rejects.
+ */
+export function createReadinessCheck(deps: ReadinessDependencies): () => Promise<Readiness> {
+  const timeoutMs = deps.pingTimeoutMs ?? 2000;
+  let ping: Promise<boolean> | null = null;
+  const databaseAnswers = () =>
+    (ping ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const answered = deps.pingDatabase().then(
+        () => true,
+        () => false,
+      );
+      return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
+    })().finally(() => (ping = null)));
+  return async () => {
+    if (deps.draining()) return { ready: false, reason: "draining" };
+    if (!(await databaseAnswers())) return { ready: false, reason: "database unreachable" };
+    if (deps.redisConnected && !deps.redisConnected()) return { ready: false, reason: "redis disconnected" };
+    // A shutdown may have begun while the ping ran.
+    if (deps.draining()) return { ready: false, reason: "draining" };
+    return { ready: true };
+  };
 }

@@ -22,6 +22,8 @@ export type AppPubSub = PubSub<TopicPayloads> & {
    * called in-process, where nothing is lost.
    */
   onMessagesMissed?(listener: () => void): void;
+  /** Whether the connections to the broker are up (Redis only; /readyz). */
+  isConnected?(): boolean;
 };
 
 /**

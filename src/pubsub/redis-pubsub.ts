@@ -93,6 +93,8 @@ export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOp
   // The same pub/sub as in-process (bounded per-subscriber buffer, listener counts), over Redis.
   const pubsub = createEventTargetPubSub(eventTarget);
   pubsub.onMessagesMissed = (listener) => void missedListeners.push(listener);
+  // Both connections, "ready": connected and (the subscriber) subscribed again after a reconnect.
+  pubsub.isConnected = () => publishClient.status === "ready" && subscribeClient.status === "ready";
   let closing: Promise<void> | null = null;
   pubsub.close = () =>
     (closing ??= (async () => {

@@ -8,6 +8,7 @@ import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { isPlausibleId } from "../../graphql/validation.js";
+import type { Metrics, RevocationCause } from "../../metrics/metrics.js";
 import { callerProjectOf } from "../audit/audit-draft-scope.js";
 import type { AuditCaller, AuditDraft, AuditLog } from "../audit/audit-log.service.js";
 import { AuditStatus } from "../audit/audit-status.js";
@@ -40,6 +41,7 @@ export class SessionService {
     private readonly projects: ProjectService,
     private readonly jwt: SessionJwt,
     private readonly db: Database,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Starts the one-hour session a token was exchanged for. */
@@ -105,6 +107,7 @@ export class SessionService {
         // The conditional update decides: of many concurrent revocations exactly one changes the row.
         if (await sessionRepository.revokeIfActive(tx.sql, session.id, now)) {
           session.revokedAt = now;
+          this.countRevoked(tx, "explicit", 1);
           return session;
         }
         // Lost the race to a concurrent revocation: report the time it recorded.
@@ -118,7 +121,7 @@ export class SessionService {
    * Revokes every active session matching `filter` inside `tx`, one SUCCESS RevokeSession event
    * each (the kill switches: policy off, member disabled or demoted). Returns how many.
    */
-  async revokeActive(tx: Tx, caller: AuditCaller, filter: SessionFilter, cause: string): Promise<number> {
+  async revokeActive(tx: Tx, caller: AuditCaller, filter: SessionFilter, cause: RevocationCause): Promise<number> {
     const now = this.clock.now();
     const active = await sessionRepository.findActive(tx.sql, filter, now);
     if (active.length === 0) return 0;
@@ -126,7 +129,13 @@ export class SessionService {
     for (const session of active) {
       await this.audit.append(tx, caller, killSwitchRevokeDraft(session, cause), { status: AuditStatus.SUCCESS });
     }
+    this.countRevoked(tx, cause, active.length);
     return active.length;
+  }
+
+  /** Counts revocations once `tx` has committed them (masquerade_sessions_revoked_total). */
+  private countRevoked(tx: Tx, cause: RevocationCause, count: number): void {
+    tx.afterCommit(() => this.metrics.sessionsRevoked.inc({ cause }, count));
   }
 
   /** The projects in which a member has active sessions: the chains its kill switch appends to. */

@@ -8,6 +8,7 @@ import type { Sql } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { isPlausibleId, requiredText } from "../../graphql/validation.js";
+import { countingOutcome, type Metrics } from "../../metrics/metrics.js";
 import type { AuditLog } from "../audit/audit-log.service.js";
 import { canImpersonate } from "../members/team-role.js";
 import type { ProjectService } from "../projects/project.service.js";
@@ -29,6 +30,7 @@ export class TokenService {
     private readonly sessions: SessionService,
     private readonly jwt: SessionJwt,
     private readonly failures: FailureLimiter,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -38,7 +40,7 @@ export class TokenService {
   async create(ctx: RequestContext, input: { projectId: string; userId: string; reason: string }): Promise<CreateImpersonationTokenPayload> {
     if (ctx.actor.kind !== "member") throw new AppError(ErrorCode.FORBIDDEN);
     const member = ctx.actor.member;
-    return this.audit.audited(ctx, createTokenDraft(ctx, input), async (tx) => {
+    return countingOutcome(this.metrics.tokensCreated, this.audit.audited(ctx, createTokenDraft(ctx, input), async (tx) => {
       const reason = requiredText(input.reason, "reason", 500);
       const project = await this.projects.requireForActor(tx.sql, ctx.actor, input.projectId);
       if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
@@ -63,7 +65,7 @@ export class TokenService {
       await impersonationTokenRepository.insert(tx.sql, row);
 
       return { token, expiresAt: row.expiresAt, launchUrl: launchUrlFor(project.loginRedirectUrl, token) };
-    });
+    }));
   }
 
   /**
@@ -77,7 +79,7 @@ export class TokenService {
     // Browsers (the frontend) and the backend guess into separate budgets: anyone holding the public
     // token could otherwise exhaust the backend's, behind a proxy where everyone shares one address.
     const guessKey = `token:${actor.kind}:${actor.project.id}:${ctx.ipAddress ?? "unknown"}`;
-    return this.audit.audited(ctx, authenticateTokenDraft(ctx, null), async (tx, draft) => {
+    return countingOutcome(this.metrics.tokenExchanges, this.audit.audited(ctx, authenticateTokenDraft(ctx, null), async (tx, draft) => {
       if (this.failures.isLimited(guessKey)) throw new AppError(ErrorCode.RATE_LIMITED, "Too many unknown tokens; retry later.");
       const found =
         typeof token === "string" && token.length <= maxTokenLength
@@ -112,7 +114,7 @@ export class TokenService {
       draft.sessionId = session.id;
       const sessionJwt = this.jwt.signFor(session);
       return { requestId: ctx.requestId, userId: user.id, user, sessionToken, sessionJwt, session };
-    });
+    }));
   }
 
   /** Voids every unused, unexpired token matching `filter` (the kill switches); returns how many. */

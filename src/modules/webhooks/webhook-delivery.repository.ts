@@ -67,6 +67,12 @@ export const webhookDeliveryRepository = {
     return sql.entities(WebhookDelivery, `select * from webhook_deliveries where id in (${ids.map(() => "?").join(", ")}) order by next_attempt_at asc`, ids);
   },
 
+  /** How many deliveries are PENDING (queued or waiting for a retry), on every instance. */
+  async countPending(sql: Sql): Promise<number> {
+    const row = await sql.one<{ n: number | string }>("select count(*) as n from webhook_deliveries where status = ?", [WebhookDeliveryStatus.PENDING]);
+    return Number(row?.n ?? 0);
+  },
+
   /** Queues a delivery (the outbox, in its event's transaction). */
   async queue(sql: Sql, delivery: WebhookDelivery): Promise<void> {
     await sql.insert(WebhookDelivery, delivery);

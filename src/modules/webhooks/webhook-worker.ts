@@ -4,6 +4,7 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config.js";
 import type { Database } from "../../db/database.js";
 import { detachedEntity } from "../../db/detached-entity.js";
+import type { Metrics, WebhookAttemptOutcome } from "../../metrics/metrics.js";
 import { WebhookAttempt } from "./webhook-attempt.entity.js";
 import { webhookAttemptRepository } from "./webhook-attempt.repository.js";
 import { WebhookDeliveryStatus } from "./webhook-delivery-status.js";
@@ -60,6 +61,7 @@ export class WebhookWorker {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Config,
+    private readonly metrics: Metrics,
   ) {
     // Each send in flight listens for shutdown: a full pool is not a leak.
     setMaxListeners(maxInFlight * 2, this.shutdown.signal);
@@ -94,6 +96,11 @@ export class WebhookWorker {
     this.shutdown.abort();
     await this.claiming;
     await Promise.all(this.sends);
+  }
+
+  /** Deliveries still to send (PENDING) on every instance: the outbox gauge, read on each scrape. */
+  pendingDeliveries(): Promise<number> {
+    return webhookDeliveryRepository.countPending(this.db.sql);
   }
 
   /**
@@ -223,6 +230,8 @@ export class WebhookWorker {
           success: outcome.ok,
         }),
       );
+      const counted: WebhookAttemptOutcome = outcome.ok ? "succeeded" : nextAttemptAt ? "retry" : "failed";
+      tx.afterCommit(() => this.metrics.webhookDeliveries.inc({ outcome: counted }));
     });
   }
 }
