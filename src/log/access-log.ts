@@ -51,6 +51,7 @@ export function accessLogPlugin(logger: Logger): ApolloServerPlugin<RequestConte
         async willSendResponse({ contextValue, operationName, request, response }) {
           const requestId = contextValue.requestId;
           response.http.headers.set("x-request-id", requestId);
+          if (!logger.isLevelEnabled("info")) return;
           const errors = response.body.kind === "single" ? response.body.singleResult.errors : response.body.initialResult.errors;
           const line: AccessLine = {
             transport: "http",
@@ -94,6 +95,7 @@ export class WsAccessLog {
   }
 
   started(socket: object, id: string, operationName: unknown): void {
+    if (!this.logger.isLevelEnabled("info")) return;
     this.of(socket).set(id, { start: performance.now(), operationName: nameOrNull(operationName) });
   }
 
