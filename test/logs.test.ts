@@ -1,3 +1,4 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -124,8 +125,8 @@ describe("LOG_LEVEL=trace, the whole flow", () => {
     const sent: Array<{ operationName: string; actor: string; outcome: string; requestId: string }> = [];
     /** Every value sent: none may appear in a log line. */
     const secrets: string[] = [boot.adminApiKey, boot.projectSecret, boot.publicToken];
-    const send = async <T,>(credential: Credential, actor: string, document: Parameters<typeof gql<T>>[2], operationName: string, variables?: Record<string, unknown>) => {
-      const response: GraphQLResponse<T> = await gql<T>(url, credential, document, variables as never);
+    const send = async <T,>(credential: Credential, actor: string, document: TypedDocumentNode<T, any>, operationName: string, variables?: Record<string, unknown>) => {
+      const response: GraphQLResponse<T> = await gql(url, credential, document, variables);
       const requestId = response.headers.get("x-request-id");
       expect(requestId, operationName).toMatch(/^request-/);
       sent.push({ operationName, actor, outcome: response.errors?.[0]?.extensions?.code ?? "OK", requestId: requestId! });
