@@ -16,6 +16,8 @@ import {
   SetImpersonationPolicyDocument,
   TypenameDocument,
 } from "./__generated__/graphql.js";
+import { DriverException } from "@mikro-orm/core";
+import { createLogger } from "../src/log/logger.js";
 import { buildIntoTempDir } from "./harness/build.js";
 import { anonymous, asBackend, asFrontend, asMember, gql, type Credential, type GraphQLResponse } from "./harness/client.js";
 import { freshDatabaseUrl, type FreshDatabase } from "./harness/databases.js";
@@ -154,6 +156,9 @@ describe("LOG_LEVEL=trace, the whole flow", () => {
     const event = await subscription.next(15_000);
     expect(event.data?.auditEventAdded.reason).toBe(reason);
     subscription.unsubscribe();
+    // Refused before it runs (input no database can store): an access line without an actor.
+    const refused = ws.subscribe(AuditEventAddedDocument, { projectId: "a\u0000b" });
+    expect((await within(refused.ended, 15_000, "the refusal")).kind).toBe("error");
     await ws.close();
 
     const exchanged = (await send(backend, "backend", AuthenticateTokenDocument, "AuthenticateToken", { token })).data!.authenticateImpersonationToken;
@@ -171,7 +176,7 @@ describe("LOG_LEVEL=trace, the whole flow", () => {
     await send(anonymous, "anonymous", TypenameDocument, "Typename");
     const events = (await send(admin, "member", AuditEventsDocument, "AuditEvents", { projectId: boot.projectId, first: 100 })).data!.auditEvents.edges.map((edge) => edge.node);
 
-    await waitUntil(() => accessLines(parseLines(server.stderr())).length === sent.length + 1, "every access line is written", 15_000);
+    await waitUntil(() => accessLines(parseLines(server.stderr())).length === sent.length + 2, "every access line is written", 15_000);
     await stop(server);
     const stderr = server.stderr();
     const lines = parseLines(stderr);
@@ -190,7 +195,10 @@ describe("LOG_LEVEL=trace, the whole flow", () => {
       expect(line.status).toBe(200);
     }
     const wsLines = access.filter((line) => line.transport === "ws");
-    expect(wsLines).toEqual([expect.objectContaining({ operationName: "AuditEventAdded", actor: "member", outcome: "OK", requestId: expect.stringMatching(/^request-/) })]);
+    expect(wsLines).toEqual([
+      expect.objectContaining({ operationName: "AuditEventAdded", actor: "member", outcome: "OK", requestId: expect.stringMatching(/^request-/) }),
+      expect.objectContaining({ operationName: "AuditEventAdded", actor: null, outcome: "BAD_USER_INPUT", requestId: expect.stringMatching(/^request-/) }),
+    ]);
     expect(sent.map((call) => call.requestId)).not.toContain(wsLines[0]!.requestId);
 
     // Each audit event of the flow carries the requestId of the operation that caused it.
@@ -218,4 +226,23 @@ describe.each(["warn", "silent"])("LOG_LEVEL=%s", (level) => {
     if (level === "silent") expect(server.stderr()).toBe("");
     else expect(parseLines(server.stderr()).filter((line) => !["warn", "error", "fatal"].includes(line.level))).toEqual([]);
   }, 90_000);
+});
+
+describe("an unexpected error in the log", () => {
+  it("is one JSON line, its stack in err, without the failed statement, a token or a redacted key's value", () => {
+    const written: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void written.push(line) });
+    const cause = new Error("insert into users (email) values ('jane@customer.com') - UNIQUE constraint failed: users.email");
+    const failure = new DriverException(cause);
+    logger.error({ err: failure, headers: { authorization: "Bearer mq_key_abc", "x-public-token": "mq_public_abc" }, variables: { reason: "private" } }, "unexpected error");
+    logger.error({ err: new Error("token mq_imp_abcdef was refused; eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln") }, "unexpected error");
+    expect(written.join("").trimEnd().split("\n")).toHaveLength(2);
+    const [first, second] = written.map((line) => JSON.parse(line));
+    expect(first).toMatchObject({ level: "error", msg: "unexpected error", err: { type: "DriverException", message: "(statement omitted) - UNIQUE constraint failed: users.email" } });
+    expect(first.err.stack).toMatch(/^DriverException: \(statement omitted\) - UNIQUE constraint failed: users.email\n\s+at /);
+    expect(first.headers).toEqual({ authorization: "[redacted]", "x-public-token": "[redacted]" });
+    expect(first.variables).toBe("[redacted]");
+    expect(second.err.message).toBe("token [redacted] was refused; [redacted]");
+    expect(written.join("")).not.toMatch(/jane@customer|mq_key_abc|mq_public_abc|private|mq_imp_abcdef|eyJ/);
+  });
 });
