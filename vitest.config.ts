@@ -63,7 +63,7 @@ export default defineConfig(async () => {
       maxWorkers: Math.max(2, Math.min(4, availableParallelism())),
       testTimeout: 30_000,
       hookTimeout: 60_000,
-      setupFiles: ["reflect-metadata"],
+      setupFiles: ["reflect-metadata", "./test/harness/silent-logs.ts"],
       projects,
     },
   };

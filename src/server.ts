@@ -11,7 +11,6 @@ import { createRequestContext, type RequestContext } from "./context.js";
 import { createOrm } from "./db/orm.js";
 import { startWalCheckpointer } from "./db/wal-checkpointer.js";
 import { createFormatError } from "./errors/format-error.js";
-import { loggableError } from "./errors/loggable-error.js";
 import { refuseSubscriptionsOverHttp } from "./graphql/http-subscription-refusal.js";
 import { limitedParseOptions } from "./graphql/query-limits.js";
 import { extraValidationRules } from "./graphql/validate-operation.js";
@@ -21,6 +20,8 @@ import { CorsGate } from "./http/cors.js";
 import { createGraphQLHttpHandler, headerValue, jsonResponse, type Route } from "./http/graphql-http-handler.js";
 import { startGraphQLWsServer } from "./http/graphql-ws-server.js";
 import { createReadinessCheck, listen, orderedShutdown, RequestDrain } from "./http/lifecycle.js";
+import { accessLogPlugin, WsAccessLog } from "./log/access-log.js";
+import { logger as processLogger, setLogLevel, type Logger } from "./log/logger.js";
 import { graphqlOperationMetricsPlugin } from "./metrics/graphql-operation-metrics.js";
 import { startMetricsServer, type MetricsServer } from "./metrics/metrics-server.js";
 import { createInProcessPubSub, type AppPubSub } from "./pubsub/pubsub.js";
@@ -49,14 +50,16 @@ export interface AppOptions {
   pubsub?: AppPubSub;
   /** Called with each SQL statement (tests count statements). */
   onQuery?: (sql: string) => void;
-  log?: (message: string) => void;
+  /** Where the server logs; by default the process's logger (src/log/logger.ts) at LOG_LEVEL. */
+  logger?: Logger;
 }
 
 /** Builds and starts the whole server: HTTP + Apollo, graphql-ws, /healthz and the JWKS. */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? ((message: string) => console.error(message));
+  if (!options.logger) setLogLevel(config.logLevel);
+  const logger = options.logger ?? processLogger;
   const orm = await createOrm({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
   // REDIS_URL: subscribers on every instance hear every instance's events; otherwise in-process.
   const pubsub = options.pubsub ?? (config.redisUrl ? await createRedisPubSub(config.redisUrl) : createInProcessPubSub());
@@ -64,11 +67,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const services = await createServices({ orm, clock, config, pubsub, publicUrl: () => publicUrl });
   const schema = await buildAppSchema(pubsub);
-  const formatError = createFormatError((message, error) =>
-    console.error(`[masquerade] ${message}:`, loggableError(error)),
-  );
+  const formatError = createFormatError((message, error) => logger.error({ err: error }, message));
 
-  const apollo = await startApollo(schema, formatError, config.production, [graphqlOperationMetricsPlugin(services.metrics)]);
+  const apollo = await startApollo(schema, formatError, config.production, logger, [graphqlOperationMetricsPlugin(services.metrics), accessLogPlugin(logger)]);
 
   // SPEC §7: the client's address behind TRUST_PROXY, and CORS for the allowed browser origins.
   const clientAddressOf = createClientAddressOf(config.trustProxy);
@@ -76,7 +77,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     configured: config.corsOrigins,
     loadProjectUrls: () => services.projects.loginRedirectUrls(),
     clock,
-    log: (message, error) => console.error(`[masquerade] ${message}:`, loggableError(error)),
+    log: (message, error) => logger.error({ err: error }, message),
   });
   await allowedOrigins.load();
   services.projects.onCreated((project) => allowedOrigins.add(project.loginRedirectUrl));
@@ -106,7 +107,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       ...probes,
       ["/.well-known/jwks.json", (_req, res) => jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" })],
     ]),
-    logError: (error) => console.error("[masquerade] request failed:", loggableError(error)),
+    logError: (error) => logger.error({ err: error }, "request failed"),
   });
   const httpServer = createServer(requests.track(handleHttp));
 
@@ -125,6 +126,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     formatError,
     context: contextOf,
     metrics: services.metrics,
+    accessLog: new WsAccessLog(logger),
   });
 
   // Started last, so that a start-up that fails before this point leaves no thread behind.
@@ -149,7 +151,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   ]);
   if (config.metricsPort !== undefined) {
     try {
-      metricsServer = await startMetricsServer({ port: config.metricsPort, metrics: services.metrics, routes: probes, logError: (error) => console.error("[masquerade] metrics failed:", loggableError(error)) });
+      metricsServer = await startMetricsServer({ port: config.metricsPort, metrics: services.metrics, routes: probes, logError: (error) => logger.error({ err: error }, "metrics request failed") });
     } catch (error) {
       await close();
       throw error;
@@ -158,15 +160,22 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   // Sends deliveries queued before this start (a restart) and every one committed from now on.
   services.webhookWorker.start();
-  log(`Masquerade listening on http://localhost:${port}/graphql`);
+  logger.info({ port }, `Masquerade listening on http://localhost:${port}/graphql`);
   return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, port, publicUrl, services, orm, metricsPort: metricsServer?.port, close };
 }
 
 /** Apollo Server for HTTP, on the production settings when `production` (no introspection, no landing page). */
-async function startApollo(schema: GraphQLSchema, formatError: ApolloServerOptions<RequestContext>["formatError"], production: boolean, plugins: ReadonlyArray<ApolloServerPlugin<RequestContext>> = []): Promise<ApolloServer<RequestContext>> {
+async function startApollo(
+  schema: GraphQLSchema,
+  formatError: ApolloServerOptions<RequestContext>["formatError"],
+  production: boolean,
+  logger: Logger,
+  plugins: ReadonlyArray<ApolloServerPlugin<RequestContext>> = [],
+): Promise<ApolloServer<RequestContext>> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError,
+    logger,
     // Nothing sends automatic persisted queries: Apollo then answers any such extension with
     // PERSISTED_QUERY_NOT_SUPPORTED, instead of its untyped errors for a bad hash or version.
     persistedQueries: false,

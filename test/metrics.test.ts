@@ -237,8 +237,8 @@ describe("METRICS_PORT", () => {
     const database = await freshDatabaseUrl();
     const mainPort = await freePort();
     try {
-      const config = loadConfig({ PORT: String(mainPort), DATABASE_URL: database.url, METRICS_PORT: String(port) });
-      await expect(startApp({ config, log: () => undefined })).rejects.toThrow(new SettingError("METRICS_PORT", `${port} is already in use`));
+      const config = loadConfig({ PORT: String(mainPort), DATABASE_URL: database.url, METRICS_PORT: String(port), LOG_LEVEL: "silent" });
+      await expect(startApp({ config })).rejects.toThrow(new SettingError("METRICS_PORT", `${port} is already in use`));
       // The main listener it had opened is closed again: its port can be had.
       const again: Server = createServer();
       await new Promise<void>((resolve, reject) => again.once("error", reject).listen(mainPort, resolve));

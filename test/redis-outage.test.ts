@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { logger } from "../src/log/logger.js";
 import { CreateImpersonationTokenDocument } from "./__generated__/graphql.js";
 import { loggedEventsAfter, receivedUntil, slimAuditEventAdded, untilLive, type OrderedEvent } from "./harness/audit-order.js";
 import { gqlErrorCode } from "./harness/client.js";
@@ -97,7 +98,7 @@ afterAll(async () => {
 
 describe("a Redis outage", () => {
   it("keeps mutations working; a subscription opened during it receives the events committed meanwhile once Redis is back", async () => {
-    const logged = vi.spyOn(console, "error");
+    const logged = vi.spyOn(logger, "warn");
     const publishDropped = () => logged.mock.calls.some((call) => String(call[0]).includes("Redis unreachable"));
     await stopRedis();
     const subscription = subscribe(t);

@@ -28,7 +28,7 @@ afterAll(async () => {
 function startServer(): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   // Not NODE_ENV=test (vitest's): Apollo installs its own signal handlers only outside tests.
   const child = spawn(process.execPath, [build!.entry], {
-    env: { ...process.env, NODE_ENV: "development", PORT: "0", DATABASE_URL: database.url, LOG_LEVEL: "silent" },
+    env: { ...process.env, NODE_ENV: "development", PORT: "0", DATABASE_URL: database.url, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -1,3 +1,4 @@
+import { logger } from "../log/logger.js";
 import { DeadlockException } from "@mikro-orm/core";
 
 export type AfterCommit = (fn: () => void | Promise<void>) => void;
@@ -24,7 +25,7 @@ export async function runTransaction<T>(attempt: (afterCommit: AfterCommit) => P
       try {
         await callback();
       } catch (error) {
-        console.error("after-commit callback failed:", error instanceof Error ? error.message : error);
+        logger.error({ err: error }, "after-commit callback failed");
       }
     }
     return result;

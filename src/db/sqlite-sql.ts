@@ -1,3 +1,4 @@
+import { logger } from "../log/logger.js";
 import type { EntityManager } from "@mikro-orm/core";
 import type { AbstractSqlConnection } from "@mikro-orm/knex";
 import type { RowMapper } from "./row-mapper.js";
@@ -88,7 +89,7 @@ function rollbackQuietly(connection: SqliteConnection, log: StatementLog): void 
   try {
     execute(connection, "rollback", [], "run", log);
   } catch (error) {
-    console.error("SQLite rollback failed:", error instanceof Error ? error.message : error);
+    logger.error({ err: error }, "SQLite rollback failed");
   }
 }
 

@@ -1,3 +1,4 @@
+import { logger } from "../log/logger.js";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { parseDatabaseUrl } from "./orm.js";
@@ -35,9 +36,9 @@ export async function startWalCheckpointer(databaseUrl: string, db: Database): P
     workerData: { driver, filename: target.location, intervalMs: checkpointIntervalMs },
   });
   worker.on("message", (message: { error?: string }) => {
-    if (message.error) console.error("WAL checkpoint failed:", message.error);
+    if (message.error) logger.warn({ reason: message.error }, "WAL checkpoint failed");
   });
-  worker.on("error", (error) => console.error("WAL checkpointer stopped:", error.message));
+  worker.on("error", (error) => logger.error({ err: error }, "WAL checkpointer stopped"));
   worker.unref();
   await db.sql.all(`pragma wal_autocheckpoint = ${fallbackAutocheckpointPages}`);
   let stopping = false;

@@ -3,11 +3,13 @@ import { useServer } from "graphql-ws/use/ws";
 import type { IncomingMessage, Server } from "node:http";
 import { WebSocketServer } from "ws";
 import type { PresentedCredentials } from "../auth/credentials.js";
+import type { RequestContext } from "../context.js";
 import { AppError } from "../errors/app-error.js";
 import { ErrorCode } from "../errors/codes.js";
 import { createSharedSubscribe } from "../graphql/shared-subscription-execution.js";
 import { requestInputRefusal } from "../graphql/storable-text.js";
 import { createOperationPreparer } from "../graphql/validate-operation.js";
+import type { WsAccessLog } from "../log/access-log.js";
 import { countingWsOperations } from "../metrics/graphql-operation-metrics.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { crossOriginCredentialMessage, type CorsGate } from "./cors.js";
@@ -28,6 +30,8 @@ export interface GraphQLWsOptions {
   context: (request: IncomingMessage, credentials: PresentedCredentials) => Promise<object>;
   /** Counts each operation (masquerade_graphql_operations_total, transport "ws"). */
   metrics: Metrics;
+  /** Told of each operation's start, context, errors and end: writes its access line. */
+  accessLog?: WsAccessLog;
 }
 
 export interface GraphQLWsServer {
@@ -46,7 +50,7 @@ export function credentialsFromConnectionParams(params: Readonly<Record<string, 
  * heartbeat, and a guard against messages only a server may send.
  */
 export function startGraphQLWsServer(options: GraphQLWsOptions): GraphQLWsServer {
-  const { schema, cors, formatError } = options;
+  const { schema, cors, formatError, accessLog } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: "/graphql", maxPayload: options.maxPayloadBytes });
   const stopHeartbeat = startHeartbeat(wsServer, options.pingIntervalMs);
   refuseServerOnlyMessages(wsServer);
@@ -57,7 +61,8 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): GraphQLWsServer
       subscribe: createSharedSubscribe(),
       // Browsers apply no CORS to WebSockets: a page of an origin CORS would refuse is refused here (4403).
       onConnect: (ctx) => cors.admitsWebSocket(ctx.extra.request),
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
+        accessLog?.started(ctx, id, payload.operationName);
         // Browsers send Origin on the upgrade: a page of another origin gets the public token only.
         if (cors.isForeign(ctx.extra.request) && credentialsFromConnectionParams(ctx.connectionParams).authorization?.trim()) {
           return [new AppError(ErrorCode.UNAUTHENTICATED, crossOriginCredentialMessage)];
@@ -67,16 +72,26 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): GraphQLWsServer
         // Parsed (token limit) and validated (query limits) here, never by graphql-ws itself.
         return prepareOperation(payload);
       },
-      context: (ctx) =>
-        options.context(ctx.extra.request, credentialsFromConnectionParams(ctx.connectionParams)) as unknown as Promise<Record<string, unknown>>,
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      context: async (ctx, id) => {
+        const context = await options.context(ctx.extra.request, credentialsFromConnectionParams(ctx.connectionParams));
+        accessLog?.contextMade(ctx, id, context as RequestContext);
+        return context as unknown as Record<string, unknown>;
+      },
+      onOperation: (ctx, id, _payload, args) => accessLog?.named(ctx, id, args.document, args.operationName),
+      onNext: (ctx, id, _payload, _args, result) => {
         if (!result.errors?.length) return;
-        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error)) };
+        const errors = result.errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error));
+        accessLog?.errors(ctx, id, errors);
+        return { ...result, errors };
       },
       // An error that ends a running subscription (e.g. its credential stopped being valid) arrives
       // wrapped by graphql-ws; unwrap it so a contract code passes and anything else is masked.
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error.originalError ?? error)),
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = errors.map((error) => formatError(error.toJSON() as GraphQLFormattedError, error.originalError ?? error));
+        accessLog?.errors(ctx, id, formatted);
+        return formatted;
+      },
+      onComplete: (ctx, id) => accessLog?.completed(ctx, id),
     }),
     wsServer,
   );

@@ -1,3 +1,4 @@
+import { logger } from "../log/logger.js";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
 import { SettingError, redactUrl } from "../errors/setting-error.js";
@@ -40,7 +41,7 @@ export interface RedisPubSubOptions {
  * silent lack of events.
  */
 export async function createRedisPubSub(redisUrl: string, options: RedisPubSubOptions = {}): Promise<AppPubSub> {
-  const log = options.log ?? ((message: string) => console.error(message));
+  const log = options.log ?? ((message: string) => logger.warn(message));
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const clientOptions = { lazyConnect: true, connectTimeout: connectTimeoutMs };
   const publishClient = new Redis(redisUrl, { ...clientOptions, connectionName: "masquerade-publish" });

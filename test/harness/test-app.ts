@@ -32,7 +32,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const fresh = options.databaseUrl ? null : await freshDatabaseUrl();
   const databaseUrl = options.databaseUrl ?? fresh!.url;
   const config = loadConfig({ PORT: "0", DATABASE_URL: databaseUrl, LOG_LEVEL: "silent", ...options.env });
-  const app = await startApp({ config, clock, onQuery: options.onQuery, log: () => undefined });
+  // LOG_LEVEL=silent above: tests that provoke failures on purpose print nothing.
+  const app = await startApp({ config, clock, onQuery: options.onQuery });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   return {
     app,

@@ -1,3 +1,5 @@
+import { loggableMessage } from "../../errors/loggable-error.js";
+import { logger } from "../../log/logger.js";
 import { FixedBuffer, Repeater } from "@graphql-yoga/subscription";
 import { SubscriberTooSlowError, subscriberBufferSize, type AppPubSub } from "../../pubsub/pubsub.js";
 import { Topic, type AuditEventMessage } from "../../pubsub/topics.js";
@@ -69,7 +71,7 @@ export class AuditEventSequencer {
   constructor(
     pubsub: AppPubSub,
     private readonly store: CommittedAuditEvents,
-    private readonly log: (message: string) => void = (message) => console.error(message),
+    private readonly log: (message: string) => void = (message) => logger.warn(message),
   ) {
     this.stopListening = pubsub.listen(Topic.AuditEventAdded, (message) => {
       const stream = this.streams.get(message.projectId);
@@ -131,6 +133,7 @@ export class AuditEventSequencer {
   private started(stream: ProjectStream, next: number | null): void {
     if (!this.isLive(stream)) return;
     stream.starting = false;
+    logger.debug("live audit events: a project's stream is live");
     if (next === null && stream.held.size > 0) next = lowest(stream.held.keys());
     stream.next = next;
     for (const seq of stream.held.keys()) if (next !== null && seq < next) stream.held.delete(seq);
@@ -250,5 +253,6 @@ function highest(seqs: Iterable<number>): number {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // Never the SQL of a failed statement: its values are written in.
+  return error instanceof Error ? loggableMessage(error) : String(error);
 }

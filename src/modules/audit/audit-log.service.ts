@@ -1,3 +1,4 @@
+import { logger } from "../../log/logger.js";
 import { actorId, actorType, isAuthenticated, type AuditedActor } from "../../auth/actor.js";
 import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
@@ -150,7 +151,7 @@ export class AuditLog {
     try {
       await this.db.transaction((tx) => this.append(tx, caller, draft, { status: AuditStatus.FAILURE, errorCode }));
     } catch (error) {
-      console.error("failed to record a failure audit event:", error instanceof Error ? error.message : error);
+      logger.error({ err: error }, "failed to record a failure audit event");
     }
   }
 
@@ -173,7 +174,7 @@ export class AuditLog {
       try {
         fn();
       } catch (error) {
-        console.error(`audit ${step} failed:`, error instanceof Error ? error.message : error);
+        logger.error({ err: error }, `audit ${step} failed`);
       }
     };
     run("publish to subscribers", () => this.steps.subscribers.publish(event));

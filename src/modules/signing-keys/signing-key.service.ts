@@ -1,3 +1,4 @@
+import { logger } from "../../log/logger.js";
 import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import type { Clock } from "../../clock.js";
@@ -115,12 +116,12 @@ export class SigningKeyService {
       this.refreshTimer = setTimeout(() => {
         void this.reload().then(
           () => {
-            if (this.lastRefreshError) console.error("[masquerade] signing key refresh works again");
+            if (this.lastRefreshError) logger.info("signing key refresh works again");
             this.lastRefreshError = "";
           },
           (error: unknown) => {
             const message = error instanceof Error ? error.message : String(error);
-            if (message !== this.lastRefreshError) console.error("[masquerade] signing key refresh failed:", message);
+            if (message !== this.lastRefreshError) logger.error({ err: error }, "signing key refresh failed");
             this.lastRefreshError = message;
           },
         ).finally(() => {

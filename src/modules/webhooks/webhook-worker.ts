@@ -1,3 +1,4 @@
+import { logger } from "../../log/logger.js";
 import { setMaxListeners } from "node:events";
 import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
@@ -122,7 +123,7 @@ export class WebhookWorker {
         // Every free slot taken suggests more is due: claim again without waiting for a wake.
         if ((await this.claimAndLaunch(free)).length === free) this.wanted = true;
       } catch (error) {
-        if (!this.stopped) console.error("[masquerade] webhook worker claim failed:", error instanceof Error ? error.message : error);
+        if (!this.stopped) logger.error({ err: error }, "webhook worker claim failed");
       }
     }
   }
@@ -143,7 +144,7 @@ export class WebhookWorker {
       const send: Promise<void> = this.deliver(delivery)
         .catch((error: unknown) => {
           // The claim stays until it lapses; the delivery is then sent again.
-          if (!this.stopped) console.error("[masquerade] webhook delivery could not be recorded:", error instanceof Error ? error.message : error);
+          if (!this.stopped) logger.error({ err: error }, "webhook delivery could not be recorded");
         })
         .finally(() => {
           this.sends.delete(send);
