@@ -7,7 +7,7 @@ import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
 import type { TokenService } from "../tokens/token.service.js";
 import { setPolicyDraft } from "./policy.audit.js";
-import { policyRepository, type PolicyValues } from "./policy.repository.js";
+import { projectRepository, type PolicyColumns } from "../projects/project.repository.js";
 import { ImpersonationPolicy, tokenTtlBounds, type ImpersonationPolicyInput } from "./policy.types.js";
 
 export class PolicyService {
@@ -43,7 +43,7 @@ export class PolicyService {
           typeof input.allowFrontendAuthentication === "boolean" ? input.allowFrontendAuthentication : before.allowFrontendAuthentication,
         tokenTtlSeconds: typeof input.tokenTtlSeconds === "number" ? input.tokenTtlSeconds : before.tokenTtlSeconds,
       });
-      await policyRepository.update(tx.sql, project.id, changedValues(before, after));
+      await projectRepository.setPolicy(tx.sql, project.id, changedValues(before, after));
       draft.details = { old: policyValues(before), new: policyValues(after) };
 
       if (before.allowImpersonation && !after.allowImpersonation) {
@@ -57,7 +57,7 @@ export class PolicyService {
   }
 }
 
-function policyValues(policy: PolicyValues): PolicyValues {
+function policyValues(policy: PolicyColumns): PolicyColumns {
   return {
     allowImpersonation: policy.allowImpersonation,
     allowFrontendAuthentication: policy.allowFrontendAuthentication,
@@ -66,8 +66,8 @@ function policyValues(policy: PolicyValues): PolicyValues {
 }
 
 /** The values `after` changes: only these are written (nothing at all when none is). */
-function changedValues(before: PolicyValues, after: PolicyValues): Partial<PolicyValues> {
-  const changes: Partial<PolicyValues> = {};
+function changedValues(before: PolicyColumns, after: PolicyColumns): Partial<PolicyColumns> {
+  const changes: Partial<PolicyColumns> = {};
   if (after.allowImpersonation !== before.allowImpersonation) changes.allowImpersonation = after.allowImpersonation;
   if (after.allowFrontendAuthentication !== before.allowFrontendAuthentication) changes.allowFrontendAuthentication = after.allowFrontendAuthentication;
   if (after.tokenTtlSeconds !== before.tokenTtlSeconds) changes.tokenTtlSeconds = after.tokenTtlSeconds;

@@ -1,4 +1,4 @@
-import type { Sql } from "../../db/database.js";
+import type { Sql, SqlValue } from "../../db/database.js";
 import { keyset } from "../../db/keyset.js";
 import { Project } from "./project.entity.js";
 
@@ -44,7 +44,28 @@ export const projectRepository = {
     return sql.run("update projects set public_token_hash = ? where id = ?", [publicTokenHash, id]);
   },
 
+  /** Writes `changes` to the project's impersonation-policy columns; nothing when there are none. */
+  async setPolicy(sql: Sql, id: string, changes: Partial<PolicyColumns>): Promise<void> {
+    const keys = (Object.keys(policyColumns) as Array<keyof PolicyColumns>).filter((key) => changes[key] !== undefined);
+    if (keys.length === 0) return;
+    const params: SqlValue[] = keys.map((key) => changes[key]!);
+    await sql.run(`update projects set ${keys.map((key) => `${policyColumns[key]} = ?`).join(", ")} where id = ?`, [...params, id]);
+  },
+
   insert(sql: Sql, project: Project): Promise<void> {
     return sql.insert(Project, project);
   },
+};
+
+/** A project's impersonation policy, as the `projects` table keeps it. */
+export interface PolicyColumns {
+  allowImpersonation: boolean;
+  allowFrontendAuthentication: boolean;
+  tokenTtlSeconds: number;
+}
+
+const policyColumns: Record<keyof PolicyColumns, string> = {
+  allowImpersonation: "allow_impersonation",
+  allowFrontendAuthentication: "allow_frontend_authentication",
+  tokenTtlSeconds: "token_ttl_seconds",
 };
