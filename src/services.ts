@@ -91,7 +91,7 @@ export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Confi
   const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures, metrics);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens, db);
   const members = new TeamMemberService(clock, db, audit, sessions, tokens, recheck);
-  const users = new UserService(clock, projects, db);
+  const users = new UserService(clock, projects, db, audit);
   const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(db, projects);
   const webhooks = new WebhookEndpointService(clock, config, db, projects, outbox, webhookWorker);

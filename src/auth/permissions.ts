@@ -16,6 +16,8 @@ export enum Permission {
   RotateApiKey = "RotateApiKey",
   WriteUsers = "WriteUsers",
   ReadUsers = "ReadUsers",
+  /** updateUser; changing `protected` is further narrowed to ADMIN by the service (SPEC §9). */
+  UpdateUsers = "UpdateUsers",
   ManageWebhooks = "ManageWebhooks",
   ManageSigningKeys = "ManageSigningKeys",
 }
@@ -49,6 +51,7 @@ export const authorizationMatrix: Readonly<Record<Permission, Grant>> = {
   [Permission.RotateApiKey]: { roles: allRoles, backend: false, frontend: false },
   [Permission.WriteUsers]: { roles: impersonators, backend: true, frontend: false },
   [Permission.ReadUsers]: { roles: allRoles, backend: true, frontend: false },
+  [Permission.UpdateUsers]: { roles: impersonators, backend: true, frontend: false },
   [Permission.ManageWebhooks]: { roles: [ADMIN, DEVELOPER], backend: false, frontend: false },
   [Permission.ManageSigningKeys]: { roles: [ADMIN], backend: false, frontend: false },
 };

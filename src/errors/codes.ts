@@ -24,6 +24,8 @@ export const ErrorCode = {
   SESSION_EXPIRED: "SESSION_EXPIRED",
   /** The session was revoked. */
   SESSION_REVOKED: "SESSION_REVOKED",
+  /** The user is protected: impersonating it needs an approved request (SPEC §9). */
+  APPROVAL_REQUIRED: "APPROVAL_REQUIRED",
   /** Too many requests from this caller; retry later. */
   RATE_LIMITED: "RATE_LIMITED",
   /** Something failed on our side; details are in the server log only. */
@@ -45,6 +47,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   SESSION_NOT_FOUND: "Session not found.",
   SESSION_EXPIRED: "Session has expired.",
   SESSION_REVOKED: "Session has been revoked.",
+  APPROVAL_REQUIRED: "Impersonating this user requires an approved request.",
   RATE_LIMITED: "Too many requests; retry later.",
   INTERNAL_SERVER_ERROR: "Internal server error.",
 };

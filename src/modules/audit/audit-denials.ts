@@ -5,6 +5,7 @@ import { isPlausibleId } from "../../graphql/validation.js";
 import { createMemberDraft, rotateMemberKeyDraft, updateMemberDraft } from "../members/team-member.audit.js";
 import { setPolicyDraft } from "../policy/policy.audit.js";
 import { rotateProjectSecretDraft, rotatePublicTokenDraft, updateProjectDraft } from "../projects/project.audit.js";
+import { updateUserDraft } from "../users/user.audit.js";
 import { revokeSessionDraft } from "../sessions/session.audit.js";
 import { sessionRepository } from "../sessions/session.repository.js";
 import { impersonationTokenRepository } from "../tokens/impersonation-token.repository.js";
@@ -27,6 +28,7 @@ const deniedDrafts = new Map<string, (ctx: RequestContext, args: Args, sql: Sql)
   ["updateProject", (_ctx, args) => updateProjectDraft(args.id)],
   ["rotateProjectSecret", (_ctx, args) => rotateProjectSecretDraft(args.projectId)],
   ["rotatePublicToken", (_ctx, args) => rotatePublicTokenDraft(args.projectId)],
+  ["updateUser", (_ctx, args) => updateUserDraft(args.projectId, args.id)],
   ["createImpersonationToken", (ctx, args) => createTokenDraft(ctx, (args.input ?? {}) as Args)],
   [
     "authenticateImpersonationToken",

@@ -18,6 +18,7 @@ export const AuditAction = {
   UpdateProject: "UpdateProject",
   RotateProjectSecret: "RotateProjectSecret",
   RotatePublicToken: "RotatePublicToken",
+  UpdateUser: "UpdateUser",
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
@@ -33,6 +34,7 @@ export const AuditEventType = {
   ProjectUpdate: "dashboard.project.update",
   ProjectSecretRotate: "dashboard.project.secret_rotate",
   ProjectPublicTokenRotate: "dashboard.project.public_token_rotate",
+  UserUpdate: "dashboard.user.update",
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
@@ -69,5 +71,7 @@ export function eventTypeFor(action: AuditAction): AuditEventType {
       return AuditEventType.ProjectSecretRotate;
     case AuditAction.RotatePublicToken:
       return AuditEventType.ProjectPublicTokenRotate;
+    case AuditAction.UpdateUser:
+      return AuditEventType.UserUpdate;
   }
 }

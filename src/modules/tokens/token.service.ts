@@ -46,6 +46,8 @@ export class TokenService {
       if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
       const user = isPlausibleId(input.userId) ? await userRepository.findInProject(tx.sql, project.id, input.userId) : null;
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
+      // A protected user is never impersonated without an approved request (SPEC §9); approvals do not exist yet.
+      if (user.protected) throw new AppError(ErrorCode.APPROVAL_REQUIRED);
 
       const now = this.clock.now();
       const token = randomSecret(SecretPrefix.impersonationToken);
@@ -106,6 +108,8 @@ export class TokenService {
       if (!impersonator || impersonator.disabled || !canImpersonate(impersonator.role)) {
         throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
       }
+      // Protected since the token was created: refused, and the token stays unused.
+      if (user?.protected) throw new AppError(ErrorCode.APPROVAL_REQUIRED);
 
       if (!(await impersonationTokenRepository.markUsed(tx.sql, row.id, now))) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
 

@@ -8,8 +8,11 @@ const listOrder = { columns: ["u.created_at", "u.id"], direction: "asc" } as con
 
 /** Every statement on `users`. */
 export const userRepository = {
-  /** Inserts `user`; false, and nothing written, when its project already has a user with its email (the unique index decides). */
-  async insertUnlessEmailTaken(sql: Sql, user: User): Promise<boolean> {
+  /**
+   * Inserts `user`; false, and nothing written, when its project already has a user with its email
+   * or its external id (the unique indexes decide).
+   */
+  async insertUnlessTaken(sql: Sql, user: User): Promise<boolean> {
     try {
       await sql.insert(User, user);
       return true;
@@ -22,6 +25,26 @@ export const userRepository = {
   /** A user of `projectId`; null for an unknown id or another project's user. */
   findInProject(sql: Sql, projectId: string, id: string): Promise<User | null> {
     return sql.entity(User, "select * from users where id = ? and project_id = ?", [id, projectId]);
+  },
+
+  /** The user of `projectId` with the application's id `externalId`; null when there is none. */
+  findByExternalId(sql: Sql, projectId: string, externalId: string): Promise<User | null> {
+    return sql.entity(User, "select * from users where project_id = ? and external_id = ?", [projectId, externalId]);
+  },
+
+  /**
+   * Writes a user's name, protected flag and external id; false, and nothing written, when another
+   * user of the project has that external id (the unique index decides; on PostgreSQL the
+   * transaction is then aborted, so the caller must give up on it).
+   */
+  async setDetails(sql: Sql, id: string, details: { name: string | null; protected: boolean; externalId: string | null }): Promise<boolean> {
+    try {
+      await sql.run("update users set name = ?, protected = ?, external_id = ? where id = ?", [details.name, details.protected, details.externalId, id]);
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
   },
 
   /** The users among `ids` (a batch loader's read: duplicates allowed, unknown ids skipped). */

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-g
 import { Permission } from "../../auth/permissions.js";
 import type { RequestContext } from "../../context.js";
 import { User } from "./user.entity.js";
-import { CreateUserInput, UserConnection } from "./user.types.js";
+import { CreateUserInput, UpdateUserInput, UserConnection } from "./user.types.js";
 
 @Resolver(() => User)
 export class UserResolver {
@@ -12,10 +12,26 @@ export class UserResolver {
     return ctx.services.users.create(ctx, input);
   }
 
+  @Authorized(Permission.UpdateUsers)
+  @Mutation(() => User)
+  updateUser(
+    @Arg("projectId", () => ID) projectId: string,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateUserInput) input: UpdateUserInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<User> {
+    return ctx.services.users.update(ctx, projectId, id, input);
+  }
+
   @Authorized(Permission.ReadUsers)
-  @Query(() => User, { nullable: true })
-  user(@Arg("projectId", () => ID) projectId: string, @Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<User | null> {
-    return ctx.services.users.get(ctx, projectId, id);
+  @Query(() => User, { nullable: true, description: "A user found by exactly one of `id` and `externalId`." })
+  user(
+    @Arg("projectId", () => ID) projectId: string,
+    @Arg("id", () => ID, { nullable: true }) id: string | null,
+    @Arg("externalId", () => String, { nullable: true }) externalId: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<User | null> {
+    return ctx.services.users.get(ctx, projectId, { id, externalId });
   }
 
   @Authorized(Permission.ReadUsers)
