@@ -17,7 +17,6 @@ import { userRepository } from "./user.repository.js";
 /** The application's own id for a user: trimmed, 1–256 characters, no control characters. */
 function externalIdOf(value: string): string {
   const trimmed = requiredText(value, "externalId", 256);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) throw new AppError(ErrorCode.BAD_USER_INPUT, '"externalId" must not contain control characters.');
   return trimmed;
 }
