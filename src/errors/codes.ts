@@ -26,6 +26,8 @@ export const ErrorCode = {
   SESSION_REVOKED: "SESSION_REVOKED",
   /** The user is protected: impersonating it needs an approved request (SPEC §9). */
   APPROVAL_REQUIRED: "APPROVAL_REQUIRED",
+  /** The impersonator already has as many active sessions as the policy allows (SPEC §9). */
+  IMPERSONATION_LIMIT_REACHED: "IMPERSONATION_LIMIT_REACHED",
   /** Too many requests from this caller; retry later. */
   RATE_LIMITED: "RATE_LIMITED",
   /** Something failed on our side; details are in the server log only. */
@@ -48,6 +50,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   SESSION_EXPIRED: "Session has expired.",
   SESSION_REVOKED: "Session has been revoked.",
   APPROVAL_REQUIRED: "Impersonating this user requires an approved request.",
+  IMPERSONATION_LIMIT_REACHED: "The impersonator already has as many active sessions as the policy allows.",
   RATE_LIMITED: "Too many requests; retry later.",
   INTERNAL_SERVER_ERROR: "Internal server error.",
 };

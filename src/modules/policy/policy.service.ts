@@ -8,7 +8,7 @@ import type { SessionService } from "../sessions/session.service.js";
 import type { TokenService } from "../tokens/token.service.js";
 import { setPolicyDraft } from "./policy.audit.js";
 import { projectRepository, type PolicyColumns } from "../projects/project.repository.js";
-import { ImpersonationPolicy, tokenTtlBounds, type ImpersonationPolicyInput } from "./policy.types.js";
+import { ImpersonationPolicy, maxActiveSessionsBounds, tokenTtlBounds, type ImpersonationPolicyInput } from "./policy.types.js";
 
 export class PolicyService {
   constructor(
@@ -34,6 +34,9 @@ export class PolicyService {
       if (input.tokenTtlSeconds !== undefined && input.tokenTtlSeconds !== null) {
         intInRange(input.tokenTtlSeconds, "tokenTtlSeconds", tokenTtlBounds.min, tokenTtlBounds.max);
       }
+      if (input.maxActiveSessionsPerImpersonator !== undefined && input.maxActiveSessionsPerImpersonator !== null) {
+        intInRange(input.maxActiveSessionsPerImpersonator, "maxActiveSessionsPerImpersonator", maxActiveSessionsBounds.min, maxActiveSessionsBounds.max);
+      }
       const project = await this.projects.requireForActor(tx.sql, ctx.actor, projectId);
       const before = ImpersonationPolicy.of(project);
       const after = ImpersonationPolicy.of({
@@ -42,6 +45,9 @@ export class PolicyService {
         allowFrontendAuthentication:
           typeof input.allowFrontendAuthentication === "boolean" ? input.allowFrontendAuthentication : before.allowFrontendAuthentication,
         tokenTtlSeconds: typeof input.tokenTtlSeconds === "number" ? input.tokenTtlSeconds : before.tokenTtlSeconds,
+        // An explicit null clears the limit; absent leaves it.
+        maxActiveSessionsPerImpersonator:
+          input.maxActiveSessionsPerImpersonator === undefined ? before.maxActiveSessionsPerImpersonator : input.maxActiveSessionsPerImpersonator,
       });
       await projectRepository.setPolicy(tx.sql, project.id, changedValues(before, after));
       draft.details = { old: policyValues(before), new: policyValues(after) };
@@ -62,6 +68,7 @@ function policyValues(policy: PolicyColumns): PolicyColumns {
     allowImpersonation: policy.allowImpersonation,
     allowFrontendAuthentication: policy.allowFrontendAuthentication,
     tokenTtlSeconds: policy.tokenTtlSeconds,
+    maxActiveSessionsPerImpersonator: policy.maxActiveSessionsPerImpersonator,
   };
 }
 
@@ -71,5 +78,8 @@ function changedValues(before: PolicyColumns, after: PolicyColumns): Partial<Pol
   if (after.allowImpersonation !== before.allowImpersonation) changes.allowImpersonation = after.allowImpersonation;
   if (after.allowFrontendAuthentication !== before.allowFrontendAuthentication) changes.allowFrontendAuthentication = after.allowFrontendAuthentication;
   if (after.tokenTtlSeconds !== before.tokenTtlSeconds) changes.tokenTtlSeconds = after.tokenTtlSeconds;
+  if (after.maxActiveSessionsPerImpersonator !== before.maxActiveSessionsPerImpersonator) {
+    changes.maxActiveSessionsPerImpersonator = after.maxActiveSessionsPerImpersonator;
+  }
   return changes;
 }

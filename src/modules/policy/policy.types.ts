@@ -4,6 +4,7 @@ import type { Project } from "../projects/project.entity.js";
 /** Impersonated sessions last exactly this long and are never extended. */
 export const sessionDurationMinutes = 60;
 export const tokenTtlBounds = { min: 30, max: 3600 } as const;
+export const maxActiveSessionsBounds = { min: 1, max: 100 } as const;
 
 @ObjectType({ description: "A project's impersonation policy: off until an ADMIN turns it on." })
 export class ImpersonationPolicy {
@@ -19,15 +20,21 @@ export class ImpersonationPolicy {
   @Field(() => Int)
   tokenTtlSeconds!: number;
 
+  @Field(() => Int, { nullable: true, description: "At most this many active sessions per impersonator, checked when a token is exchanged; null: no limit." })
+  maxActiveSessionsPerImpersonator!: number | null;
+
   @Field(() => Int, { description: "Always 60; read-only." })
   sessionDurationMinutes!: number;
 
-  static of(project: Pick<Project, "id" | "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds">): ImpersonationPolicy {
+  static of(
+    project: Pick<Project, "id" | "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds" | "maxActiveSessionsPerImpersonator">,
+  ): ImpersonationPolicy {
     return Object.assign(new ImpersonationPolicy(), {
       projectId: project.id,
       allowImpersonation: project.allowImpersonation,
       allowFrontendAuthentication: project.allowFrontendAuthentication,
       tokenTtlSeconds: project.tokenTtlSeconds,
+      maxActiveSessionsPerImpersonator: project.maxActiveSessionsPerImpersonator ?? null,
       sessionDurationMinutes,
     });
   }
@@ -43,4 +50,7 @@ export class ImpersonationPolicyInput {
 
   @Field(() => Int, { nullable: true, description: "30 to 3600." })
   tokenTtlSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "1 to 100; an explicit null removes the limit, absent leaves it." })
+  maxActiveSessionsPerImpersonator?: number | null;
 }

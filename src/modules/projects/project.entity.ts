@@ -8,7 +8,7 @@ export const defaultTokenTtlSeconds = 300;
 @ObjectType({ description: "A company application whose end users may be impersonated." })
 @Entity({ tableName: "projects" })
 export class Project {
-  [OptionalProps]?: "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds";
+  [OptionalProps]?: "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds" | "maxActiveSessionsPerImpersonator";
 
   @Field(() => ID)
   @PrimaryKey({ type: "string", length: 64 })
@@ -36,6 +36,10 @@ export class Project {
 
   @Property({ type: "integer" })
   tokenTtlSeconds: number = defaultTokenTtlSeconds;
+
+  /** At most this many active sessions per impersonator, checked at exchange time; null: no limit. */
+  @Property({ type: "integer", nullable: true })
+  maxActiveSessionsPerImpersonator: number | null = null;
 
   @Property({ type: Date })
   createdAt!: Date;

@@ -48,7 +48,7 @@ export const projectRepository = {
   async setPolicy(sql: Sql, id: string, changes: Partial<PolicyColumns>): Promise<void> {
     const keys = (Object.keys(policyColumns) as Array<keyof PolicyColumns>).filter((key) => changes[key] !== undefined);
     if (keys.length === 0) return;
-    const params: SqlValue[] = keys.map((key) => changes[key]!);
+    const params: SqlValue[] = keys.map((key) => changes[key] as SqlValue);
     await sql.run(`update projects set ${keys.map((key) => `${policyColumns[key]} = ?`).join(", ")} where id = ?`, [...params, id]);
   },
 
@@ -62,10 +62,13 @@ export interface PolicyColumns {
   allowImpersonation: boolean;
   allowFrontendAuthentication: boolean;
   tokenTtlSeconds: number;
+  /** null: no limit. */
+  maxActiveSessionsPerImpersonator: number | null;
 }
 
 const policyColumns: Record<keyof PolicyColumns, string> = {
   allowImpersonation: "allow_impersonation",
   allowFrontendAuthentication: "allow_frontend_authentication",
   tokenTtlSeconds: "token_ttl_seconds",
+  maxActiveSessionsPerImpersonator: "max_active_sessions_per_impersonator",
 };

@@ -76,6 +76,15 @@ export const sessionRepository = {
     return sql.entities(Session, `select * from sessions where ${column} = ? and revoked_at is null and expires_at > ? order by id`, [value, now]);
   },
 
+  /** How many of `impersonatorId`'s sessions in the project are neither revoked nor expired at `now`. */
+  async countActiveFor(sql: Sql, projectId: string, impersonatorId: string, now: Date): Promise<number> {
+    const row = await sql.one<{ n: number | string }>(
+      "select count(*) as n from sessions where project_id = ? and impersonator_id = ? and revoked_at is null and expires_at > ?",
+      [projectId, impersonatorId, now],
+    );
+    return Number(row?.n ?? 0);
+  },
+
   /** The projects in which `impersonatorId` has sessions neither revoked nor expired at `now`. */
   async projectsWithActive(sql: Sql, impersonatorId: string, now: Date): Promise<string[]> {
     const rows = await sql.all<{ project_id: string }>(

@@ -13,6 +13,7 @@ import type { AuditLog } from "../audit/audit-log.service.js";
 import { canImpersonate } from "../members/team-role.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
+import { sessionRepository } from "../sessions/session.repository.js";
 import { userRepository } from "../users/user.repository.js";
 import { ImpersonationToken } from "./impersonation-token.entity.js";
 import { impersonationTokenRepository } from "./impersonation-token.repository.js";
@@ -110,6 +111,13 @@ export class TokenService {
       }
       // Protected since the token was created: refused, and the token stays unused.
       if (user?.protected) throw new AppError(ErrorCode.APPROVAL_REQUIRED);
+      // Counted inside the transaction that holds the project's chain lock (taken first by
+      // audited), so concurrent exchanges in this project count one after another. Refused: the
+      // token stays unused, usable until it expires should a slot free up.
+      const limit = project.maxActiveSessionsPerImpersonator;
+      if (limit !== null && limit !== undefined && (await sessionRepository.countActiveFor(tx.sql, project.id, row.impersonatorId, now)) >= limit) {
+        throw new AppError(ErrorCode.IMPERSONATION_LIMIT_REACHED);
+      }
 
       if (!(await impersonationTokenRepository.markUsed(tx.sql, row.id, now))) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
 
