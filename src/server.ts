@@ -16,6 +16,7 @@ import { limitedParseOptions } from "./graphql/query-limits.js";
 import { extraValidationRules } from "./graphql/validate-operation.js";
 import { AllowedOrigins } from "./http/allowed-origins.js";
 import { createClientAddressOf } from "./http/client-address.js";
+import { consolePath, createConsoleRoute, defaultConsoleDirectory } from "./http/console-static.js";
 import { CorsGate } from "./http/cors.js";
 import { createGraphQLHttpHandler, headerValue, jsonResponse, type Route } from "./http/graphql-http-handler.js";
 import { startGraphQLWsServer } from "./http/graphql-ws-server.js";
@@ -52,6 +53,8 @@ export interface AppOptions {
   onQuery?: (sql: string) => void;
   /** Where the server logs; by default the process's logger (src/log/logger.ts) at LOG_LEVEL. */
   logger?: Logger;
+  /** The built staff console served at /console; by default the installation's dist/console. */
+  consoleDirectory?: string;
 }
 
 /** Builds and starts the whole server: HTTP + Apollo, graphql-ws, /healthz and the JWKS. */
@@ -107,6 +110,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       ...probes,
       ["/.well-known/jwks.json", (_req, res) => jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" })],
     ]),
+    prefixRoutes: new Map<string, Route>([[consolePath, createConsoleRoute({ directory: options.consoleDirectory ?? defaultConsoleDirectory() })]]),
     logError: (error) => logger.error({ err: error }, "request failed"),
   });
   const httpServer = createServer(requests.track(handleHttp));

@@ -18,6 +18,8 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
   cors?: CorsGate;
   /** Other paths this server answers; anything else is a 404. */
   routes?: ReadonlyMap<string, Route>;
+  /** Paths answered by prefix: the key itself and everything under `key/` (the console). */
+  prefixRoutes?: ReadonlyMap<string, Route>;
   /** An unexpected failure of one request (answered 500). */
   logError: (error: unknown) => void;
 }
@@ -29,7 +31,13 @@ export interface GraphQLHttpOptions<TContext extends BaseContext> {
  * Works with any ApolloServer and context: the bench's Apollo floor uses it too.
  */
 export function createGraphQLHttpHandler<TContext extends BaseContext>(options: GraphQLHttpOptions<TContext>): RequestListener {
-  const { apollo, context, maxBodyBytes, cors, routes = new Map<string, Route>(), logError } = options;
+  const { apollo, context, maxBodyBytes, cors, routes = new Map<string, Route>(), prefixRoutes = new Map<string, Route>(), logError } = options;
+  const routeOf = (pathname: string): Route | undefined => {
+    const exact = routes.get(pathname);
+    if (exact) return exact;
+    for (const [prefix, route] of prefixRoutes) if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return route;
+    return undefined;
+  };
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (!percentDecodesToUtf8(url.search)) {
@@ -81,7 +89,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(options: 
     void (async () => {
       try {
         const url = requestUrl(req);
-        const route = url ? routes.get(url.pathname) : undefined;
+        const route = url ? routeOf(url.pathname) : undefined;
         if (!url) {
           jsonResponse(res, 400, errorBody("The request target is not a valid URL.", "BAD_REQUEST"));
         } else if (route) {

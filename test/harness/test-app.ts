@@ -24,6 +24,8 @@ export interface TestAppOptions {
   onQuery?: (sql: string) => void;
   /** Reuse an existing database instead of a fresh one (restart tests). */
   databaseUrl?: string;
+  /** The built staff console to serve at /console (test/harness/console-build.ts). */
+  consoleDirectory?: string;
 }
 
 /** Starts the real server on a random port with a fresh database and a fake clock. */
@@ -33,7 +35,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const databaseUrl = options.databaseUrl ?? fresh!.url;
   const config = loadConfig({ PORT: "0", DATABASE_URL: databaseUrl, LOG_LEVEL: "silent", ...options.env });
   // LOG_LEVEL=silent above: tests that provoke failures on purpose print nothing.
-  const app = await startApp({ config, clock, onQuery: options.onQuery });
+  const app = await startApp({ config, clock, onQuery: options.onQuery, consoleDirectory: options.consoleDirectory });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   return {
     app,
