@@ -1,0 +1,17 @@
+import { useEffect, useState } from "preact/hooks";
+import { ConsoleAuditEventAddedDocument, type AuditEventFilter, type ConsoleAuditEventFieldsFragment } from "../../../test/__generated__/graphql.ts";
+import { useConsole } from "../console-context.tsx";
+import { subscribe } from "../live.ts";
+
+/** Calls `onEvent` with each audit event of the project that matches `filter`, as it commits. */
+export function useLiveEvents(filter: AuditEventFilter | null, enabled: boolean, onEvent: (event: ConsoleAuditEventFieldsFragment) => void): string | undefined {
+  const { live, project } = useConsole();
+  const [error, setError] = useState<string>();
+  const filterKey = JSON.stringify(filter);
+  useEffect(() => {
+    if (!enabled) return;
+    setError(undefined);
+    return subscribe(live, ConsoleAuditEventAddedDocument, { projectId: project.id, filter }, (data) => onEvent(data.auditEventAdded), setError);
+  }, [live, project.id, filterKey, enabled]);
+  return error;
+}

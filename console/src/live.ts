@@ -1,0 +1,54 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
+import { createClient, type Client } from "graphql-ws";
+
+/**
+ * graphql-ws to the server's own /graphql (the same path, ws: or wss: as the page), with the
+ * member's key in connectionParams: never in the URL.
+ */
+export function createLiveClient(apiKey: string, onStateChange: (state: LiveState) => void, onRefused: () => void): Client {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
+  return createClient({
+    url,
+    connectionParams: { authorization: `Bearer ${apiKey}` },
+    lazy: true,
+    retryAttempts: 5,
+    shouldRetry: (event) => {
+      const code = (event as { code?: number } | undefined)?.code;
+      return code !== 4401 && code !== 4403;
+    },
+    on: {
+      connecting: () => onStateChange("connecting"),
+      connected: () => onStateChange("live"),
+      closed: (event) => {
+        onStateChange("closed");
+        // 4401/4403: the server no longer accepts the key (rotated, member disabled).
+        const code = (event as { code?: number } | undefined)?.code;
+        if (code === 4401 || code === 4403) onRefused();
+      },
+    },
+  });
+}
+
+export type LiveState = "connecting" | "live" | "closed";
+
+/** Subscribes with a typed document; returns the unsubscribe. */
+export function subscribe<TResult, TVariables extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables: TVariables,
+  onData: (data: TResult) => void,
+  onError: (message: string) => void,
+): () => void {
+  return client.subscribe<TResult>(
+    { query: print(document), variables },
+    {
+      next: (result) => {
+        if (result.errors?.length) onError(result.errors.map((error) => error.message).join("; "));
+        else if (result.data) onData(result.data);
+      },
+      error: (error) => onError(error instanceof Error ? error.message : "The live connection closed."),
+      complete: () => undefined,
+    },
+  );
+}

@@ -1,0 +1,99 @@
+import { useEffect, useState } from "preact/hooks";
+import { ConsolePolicyDocument, ConsoleSetPolicyDocument, type ConsolePolicyFieldsFragment, type ImpersonationPolicyInput } from "../../../test/__generated__/graphql.ts";
+import { useAction, useConsole, useLoad } from "../console-context.tsx";
+import { can } from "../permissions.ts";
+import { ErrorNote, Loading, Page } from "../ui.tsx";
+
+interface PolicyForm {
+  allowImpersonation: boolean;
+  allowFrontendAuthentication: boolean;
+  tokenTtlSeconds: string;
+  maxActiveSessionsPerImpersonator: string;
+}
+
+function formOf(policy: ConsolePolicyFieldsFragment): PolicyForm {
+  return {
+    allowImpersonation: policy.allowImpersonation,
+    allowFrontendAuthentication: policy.allowFrontendAuthentication,
+    tokenTtlSeconds: String(policy.tokenTtlSeconds),
+    maxActiveSessionsPerImpersonator: policy.maxActiveSessionsPerImpersonator === null || policy.maxActiveSessionsPerImpersonator === undefined ? "" : String(policy.maxActiveSessionsPerImpersonator),
+  };
+}
+
+/** The project's impersonation policy: every member reads it, an ADMIN changes it. */
+export function PolicyPage() {
+  const { call, project, member } = useConsole();
+  const policy = useLoad(() => call(ConsolePolicyDocument, { projectId: project.id }), [project.id]);
+  const [form, setForm] = useState<PolicyForm>();
+  const [saved, setSaved] = useState(false);
+  const save = useAction();
+  const editable = can.managePolicy(member.role);
+  useEffect(() => {
+    if (policy.data) setForm(formOf(policy.data.impersonationPolicy));
+  }, [policy.data]);
+
+  if (!form || !policy.data) return <Page title="Policy"><ErrorNote error={policy.error} /><Loading loading={policy.loading} /></Page>;
+  const current = policy.data.impersonationPolicy;
+  const turningOff = current.allowImpersonation && !form.allowImpersonation;
+  const set = <K extends keyof PolicyForm>(key: K, value: PolicyForm[K]) => {
+    setSaved(false);
+    setForm({ ...form, [key]: value });
+  };
+
+  return (
+    <Page title="Policy">
+      {!editable && <p class="muted">Only an ADMIN can change the policy; you can read it.</p>}
+      <form
+        class="card"
+        aria-label="Impersonation policy"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          const input: ImpersonationPolicyInput = {
+            allowImpersonation: form.allowImpersonation,
+            allowFrontendAuthentication: form.allowFrontendAuthentication,
+            tokenTtlSeconds: Number(form.tokenTtlSeconds),
+            maxActiveSessionsPerImpersonator: form.maxActiveSessionsPerImpersonator.trim() === "" ? null : Number(form.maxActiveSessionsPerImpersonator),
+          };
+          const ok = await save.run(() => call(ConsoleSetPolicyDocument, { projectId: project.id, input }));
+          if (ok) {
+            setSaved(true);
+            policy.reload();
+          }
+        }}
+      >
+        <fieldset disabled={!editable}>
+          <legend>Impersonation in {project.name}</legend>
+          <label class="inline">
+            <input type="checkbox" checked={form.allowImpersonation} onChange={(event) => set("allowImpersonation", event.currentTarget.checked)} /> Allow impersonation
+          </label>
+          {turningOff && (
+            <p class="explain explain-warn" role="status">
+              Turning impersonation off revokes every active impersonation session of this project and voids its outstanding tokens and requests, at once. Turning it on again does not revive them.
+            </p>
+          )}
+          <label class="inline">
+            <input type="checkbox" checked={form.allowFrontendAuthentication} onChange={(event) => set("allowFrontendAuthentication", event.currentTarget.checked)} /> Allow the application's browser code to exchange tokens (public token)
+          </label>
+          <label for="policy-ttl">Token lifetime (seconds, 30–3600)</label>
+          <input id="policy-ttl" type="number" min={30} max={3600} required value={form.tokenTtlSeconds} onInput={(event) => set("tokenTtlSeconds", event.currentTarget.value)} />
+          <label for="policy-max-sessions">Most active sessions per impersonator (1–100; empty: no limit)</label>
+          <input id="policy-max-sessions" type="number" min={1} max={100} value={form.maxActiveSessionsPerImpersonator} onInput={(event) => set("maxActiveSessionsPerImpersonator", event.currentTarget.value)} />
+          <p class="muted">Sessions last {current.sessionDurationMinutes} minutes and cannot be extended.</p>
+          {editable && (
+            <div class="row">
+              <button type="submit" class="primary" disabled={save.busy}>
+                Save policy
+              </button>
+            </div>
+          )}
+        </fieldset>
+      </form>
+      <ErrorNote error={save.error} />
+      {saved && (
+        <p class="success" role="status">
+          Policy saved.
+        </p>
+      )}
+    </Page>
+  );
+}

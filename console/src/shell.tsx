@@ -1,0 +1,97 @@
+import { useConsole } from "./console-context.tsx";
+import { can } from "./permissions.ts";
+import { Link, useRoute } from "./router.tsx";
+import { ActivityPage } from "./pages/activity.tsx";
+import { PolicyPage } from "./pages/policy.tsx";
+import { SessionsPage } from "./pages/sessions.tsx";
+import { TeamPage } from "./pages/team.tsx";
+import { UserPage } from "./pages/user.tsx";
+import { UsersPage } from "./pages/users.tsx";
+import { WebhooksPage } from "./pages/webhooks.tsx";
+
+interface Section {
+  path: string;
+  label: string;
+  shown: boolean;
+}
+
+/** The header (project, who is signed in, sign out), the navigation, and the current page. */
+export function Shell(props: { onSignOut: () => void; onProjectChange: (projectId: string) => void }) {
+  const { member, projects, project, liveState } = useConsole();
+  const route = useRoute();
+  const sections: Section[] = [
+    { path: "/users", label: "Users", shown: true },
+    { path: "/sessions", label: "Sessions", shown: true },
+    { path: "/activity", label: "Activity", shown: true },
+    { path: "/policy", label: "Policy", shown: true },
+    { path: "/team", label: "Team", shown: true },
+    { path: "/webhooks", label: "Webhooks", shown: can.manageWebhooks(member.role) },
+  ];
+  const current = sections.find((section) => route === section.path || route.startsWith(`${section.path}/`));
+  return (
+    <div class="shell">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <span class="brand">Masquerade</span>
+        <label class="project-picker">
+          <span>Project</span>
+          <select value={project.id} onChange={(event) => props.onProjectChange(event.currentTarget.value)}>
+            {projects.map((candidate) => (
+              <option value={candidate.id} key={candidate.id}>
+                {candidate.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class={`live-dot live-${liveState}`} title={`Live feed: ${liveState}`}>
+          Live: {liveState}
+        </span>
+        <span class="who" data-testid="signed-in-as">
+          {member.email} <span class="role">{member.role}</span>
+        </span>
+        <button type="button" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <nav class="sidebar" aria-label="Console sections">
+        <ul>
+          {sections
+            .filter((section) => section.shown)
+            .map((section) => (
+              <li key={section.path}>
+                <Link to={section.path} current={section === current}>
+                  {section.label}
+                </Link>
+              </li>
+            ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        <CurrentPage route={route} key={project.id} />
+      </main>
+    </div>
+  );
+}
+
+function CurrentPage(props: { route: string }) {
+  const { member } = useConsole();
+  const { route } = props;
+  const userMatch = /^\/users\/([^/]+)$/.exec(route);
+  if (userMatch) return <UserPage userId={decodeURIComponent(userMatch[1]!)} />;
+  switch (route) {
+    case "/sessions":
+      return <SessionsPage />;
+    case "/activity":
+      return <ActivityPage />;
+    case "/policy":
+      return <PolicyPage />;
+    case "/team":
+      return <TeamPage />;
+    case "/webhooks":
+      return can.manageWebhooks(member.role) ? <WebhooksPage /> : <UsersPage />;
+    default:
+      return <UsersPage />;
+  }
+}
