@@ -2,6 +2,7 @@ import { useConsole } from "./console-context.tsx";
 import { can } from "./permissions.ts";
 import { Link, useRoute } from "./router.tsx";
 import { ActivityPage } from "./pages/activity.tsx";
+import { ApprovalsPage } from "./pages/approvals.tsx";
 import { PolicyPage } from "./pages/policy.tsx";
 import { SessionsPage } from "./pages/sessions.tsx";
 import { TeamPage } from "./pages/team.tsx";
@@ -23,6 +24,7 @@ export function Shell(props: { onSignOut: () => void; onProjectChange: (projectI
     { path: "/users", label: "Users", shown: true },
     { path: "/sessions", label: "Sessions", shown: true },
     { path: "/activity", label: "Activity", shown: true },
+    { path: "/approvals", label: "Approvals", shown: can.decideApprovals(member.role) },
     { path: "/policy", label: "Policy", shown: true },
     { path: "/team", label: "Team", shown: true },
     { path: "/webhooks", label: "Webhooks", shown: can.manageWebhooks(member.role) },
@@ -85,6 +87,8 @@ function CurrentPage(props: { route: string }) {
       return <SessionsPage />;
     case "/activity":
       return <ActivityPage />;
+    case "/approvals":
+      return can.decideApprovals(member.role) ? <ApprovalsPage /> : <UsersPage />;
     case "/policy":
       return <PolicyPage />;
     case "/team":

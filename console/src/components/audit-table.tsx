@@ -25,6 +25,7 @@ export function AuditTable(props: { events: ConsoleAuditEventFieldsFragment[]; c
             <td>
               {event.action}
               {event.eventType && <div class="muted small">{event.eventType}</div>}
+              {event.mode && <div class="muted small">{event.mode === "READ_ONLY" ? "read only" : "read and write"}</div>}
             </td>
             <td>{event.status === "SUCCESS" ? <Badge tone="good">Success</Badge> : <Badge tone="bad">{event.errorCode ?? "Failure"}</Badge>}</td>
             <td>{event.impersonatorEmail ?? "—"}</td>

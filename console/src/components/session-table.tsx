@@ -19,6 +19,7 @@ export function SessionTable(props: { sessions: ConsoleSessionFieldsFragment[]; 
         <tr>
           <th scope="col">Impersonator</th>
           <th scope="col">Viewing as</th>
+          <th scope="col">Mode</th>
           <th scope="col">Started</th>
           <th scope="col">Time left</th>
           {mayRevoke && <th scope="col">Action</th>}
@@ -33,6 +34,7 @@ export function SessionTable(props: { sessions: ConsoleSessionFieldsFragment[]; 
               <td>
                 <Link to={`/users/${encodeURIComponent(session.userId)}`}>{emails.get(session.userId) ?? session.userId}</Link>
               </td>
+              <td>{session.mode === "READ_ONLY" ? "Read only" : "Read and write"}</td>
               <td>{formatTime(session.startedAt)}</td>
               <td>{session.revokedAt ? <Badge tone="bad">Revoked {formatTime(session.revokedAt)}</Badge> : timeLeft(session.expiresAt, now)}</td>
               {mayRevoke && (

@@ -1,5 +1,12 @@
 import { useEffect, useState } from "preact/hooks";
-import { ConsolePolicyDocument, ConsoleSetPolicyDocument, type ConsolePolicyFieldsFragment, type ImpersonationPolicyInput } from "../../../test/__generated__/graphql.ts";
+import {
+  ConsolePolicyDocument,
+  ConsoleSetPolicyDocument,
+  type ApprovalRequirement,
+  type ConsolePolicyFieldsFragment,
+  type ImpersonationMode,
+  type ImpersonationPolicyInput,
+} from "../../../test/__generated__/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { can } from "../permissions.ts";
 import { ErrorNote, Loading, Page } from "../ui.tsx";
@@ -9,7 +16,17 @@ interface PolicyForm {
   allowFrontendAuthentication: boolean;
   tokenTtlSeconds: string;
   maxActiveSessionsPerImpersonator: string;
+  defaultMode: ImpersonationMode;
+  allowReadWrite: boolean;
+  requireApproval: ApprovalRequirement;
+  approvalTtlMinutes: string;
 }
+
+const approvalChoices: Array<[ApprovalRequirement, string]> = [
+  ["NONE", "Not required (protected users still need it)"],
+  ["PROTECTED_USERS", "For protected users (the default)"],
+  ["ALL", "For every impersonation"],
+];
 
 function formOf(policy: ConsolePolicyFieldsFragment): PolicyForm {
   return {
@@ -17,6 +34,10 @@ function formOf(policy: ConsolePolicyFieldsFragment): PolicyForm {
     allowFrontendAuthentication: policy.allowFrontendAuthentication,
     tokenTtlSeconds: String(policy.tokenTtlSeconds),
     maxActiveSessionsPerImpersonator: policy.maxActiveSessionsPerImpersonator === null || policy.maxActiveSessionsPerImpersonator === undefined ? "" : String(policy.maxActiveSessionsPerImpersonator),
+    defaultMode: policy.defaultMode,
+    allowReadWrite: policy.allowReadWrite,
+    requireApproval: policy.requireApproval,
+    approvalTtlMinutes: String(policy.approvalTtlMinutes),
   };
 }
 
@@ -53,6 +74,10 @@ export function PolicyPage() {
             allowFrontendAuthentication: form.allowFrontendAuthentication,
             tokenTtlSeconds: Number(form.tokenTtlSeconds),
             maxActiveSessionsPerImpersonator: form.maxActiveSessionsPerImpersonator.trim() === "" ? null : Number(form.maxActiveSessionsPerImpersonator),
+            defaultMode: form.defaultMode,
+            allowReadWrite: form.allowReadWrite,
+            requireApproval: form.requireApproval,
+            approvalTtlMinutes: Number(form.approvalTtlMinutes),
           };
           const ok = await save.run(() => call(ConsoleSetPolicyDocument, { projectId: project.id, input }));
           if (ok) {
@@ -78,6 +103,36 @@ export function PolicyPage() {
           <input id="policy-ttl" type="number" min={30} max={3600} required value={form.tokenTtlSeconds} onInput={(event) => set("tokenTtlSeconds", event.currentTarget.value)} />
           <label for="policy-max-sessions">Most active sessions per impersonator (1–100; empty: no limit)</label>
           <input id="policy-max-sessions" type="number" min={1} max={100} value={form.maxActiveSessionsPerImpersonator} onInput={(event) => set("maxActiveSessionsPerImpersonator", event.currentTarget.value)} />
+          <label class="inline">
+            <input
+              type="checkbox"
+              checked={form.allowReadWrite}
+              onChange={(event) => {
+                const allowReadWrite = event.currentTarget.checked;
+                setSaved(false);
+                setForm({ ...form, allowReadWrite, defaultMode: allowReadWrite ? form.defaultMode : "READ_ONLY" });
+              }}
+            />{" "}
+            Allow read-and-write impersonation
+          </label>
+          <label for="policy-default-mode">Default mode</label>
+          <select id="policy-default-mode" value={form.defaultMode} onChange={(event) => set("defaultMode", event.currentTarget.value as ImpersonationMode)}>
+            <option value="READ_ONLY">Read only</option>
+            <option value="READ_WRITE" disabled={!form.allowReadWrite}>
+              Read and write
+            </option>
+          </select>
+          <label for="policy-approval">Approval by a second ADMIN</label>
+          <select id="policy-approval" value={form.requireApproval} onChange={(event) => set("requireApproval", event.currentTarget.value as ApprovalRequirement)}>
+            {approvalChoices.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <p class="muted small">A protected user always needs an approved request, whatever this says.</p>
+          <label for="policy-approval-ttl">An approval is valid for (minutes, 5–1440)</label>
+          <input id="policy-approval-ttl" type="number" min={5} max={1440} required value={form.approvalTtlMinutes} onInput={(event) => set("approvalTtlMinutes", event.currentTarget.value)} />
           <p class="muted">Sessions last {current.sessionDurationMinutes} minutes and cannot be extended.</p>
           {editable && (
             <div class="row">

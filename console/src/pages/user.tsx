@@ -1,4 +1,4 @@
-import { ConsoleAuditEventsDocument, ConsoleRevokeSessionDocument, ConsoleSessionsDocument, ConsoleUserDocument } from "../../../test/__generated__/graphql.ts";
+import { ConsoleAuditEventsDocument, ConsoleRevokeSessionDocument, ConsoleSessionsDocument, ConsoleSetUserProtectedDocument, ConsoleUserDocument } from "../../../test/__generated__/graphql.ts";
 import { AuditTable } from "../components/audit-table.tsx";
 import { ImpersonatePanel } from "../components/impersonate-panel.tsx";
 import { SessionTable } from "../components/session-table.tsx";
@@ -15,6 +15,7 @@ export function UserPage(props: { userId: string }) {
   const sessions = useLoad(() => call(ConsoleSessionsDocument, { projectId: project.id, userId: props.userId, first: 20 }), [project.id, props.userId]);
   const events = useLoad(() => call(ConsoleAuditEventsDocument, { projectId: project.id, filter: { userId: props.userId }, first: 10 }), [project.id, props.userId]);
   const revoke = useAction();
+  const protect = useAction();
   const found = user.data?.user;
 
   if (user.loading && !user.data) return <Loading loading />;
@@ -43,12 +44,26 @@ export function UserPage(props: { userId: string }) {
         <dt>External id</dt>
         <dd>{found.externalId ?? "—"}</dd>
         <dt>Protection</dt>
-        <dd>{found.protected ? <Badge tone="warn">Protected</Badge> : "Not protected"}</dd>
+        <dd>
+          {found.protected ? <Badge tone="warn">Protected</Badge> : "Not protected"}
+          {member.role === "ADMIN" && (
+            <button
+              type="button"
+              class="inline-action"
+              disabled={protect.busy}
+              onClick={() => void protect.run(() => call(ConsoleSetUserProtectedDocument, { projectId: project.id, id: found.id, protected: !found.protected })).then(user.reload)}
+            >
+              {found.protected ? "Remove protection" : "Protect this user"}
+            </button>
+          )}
+        </dd>
       </dl>
+      <ErrorNote error={protect.error} />
       {can.impersonate(member.role) && (
         <ImpersonatePanel
+          key={`${found.id}:${found.protected}`}
           user={found}
-          onLaunched={() => {
+          onChange={() => {
             events.reload();
           }}
         />
