@@ -11,6 +11,7 @@ import {
 } from "./__generated__/graphql.js";
 import { gqlOk } from "./harness/client.js";
 import {
+  browserTestTimeout,
   buildConsole,
   launchChromium,
   openConsoleUser,
@@ -41,7 +42,7 @@ if (!chromiumAvailable && isCi()) {
   });
 }
 
-describe.skipIf(!chromiumAvailable)("staff console approvals in headless Chromium", () => {
+describe.skipIf(!chromiumAvailable)("staff console approvals in headless Chromium", { timeout: browserTestTimeout }, () => {
   const build = tempDir("masquerade-console-build-");
   beforeAll(() => buildConsole(build.path));
   const { t, world } = useTestWorld({ app: { consoleDirectory: build.path } });

@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsoleWebhookDeliveriesDocument } from "./__generated__/graphql.js";
 import { gqlOk } from "./harness/client.js";
-import { buildConsole, launchChromium, openConsoleUser, screenshot, screenshotDirectory, signIn, type ConsoleUser } from "./harness/console-browser.js";
+import { browserTestTimeout, buildConsole, launchChromium, openConsoleUser, screenshot, screenshotDirectory, signIn, type ConsoleUser } from "./harness/console-browser.js";
 import { startSession } from "./harness/fixtures.js";
 import { chromiumPath, isCi } from "./harness/global-setup.js";
 import { tempDir } from "./harness/test-app.js";
@@ -25,7 +25,7 @@ if (!chromiumAvailable && isCi()) {
   });
 }
 
-describe.skipIf(!chromiumAvailable)("staff console by role, in headless Chromium", () => {
+describe.skipIf(!chromiumAvailable)("staff console by role, in headless Chromium", { timeout: browserTestTimeout }, () => {
   const build = tempDir("masquerade-console-build-");
   beforeAll(() => buildConsole(build.path));
   // One attempt per delivery: a failing receiver makes a FAILED delivery at once.
@@ -72,6 +72,7 @@ describe.skipIf(!chromiumAvailable)("staff console by role, in headless Chromium
     await page.getByTestId("explain").filter({ hasText: "Allowed" }).waitFor();
     await page.getByRole("button", { name: "Protect this user" }).waitFor();
     await page.getByRole("link", { name: "Team", exact: true }).click();
+    await page.getByRole("button", { name: "Disable" }).first().waitFor();
     expect(await page.getByRole("button", { name: "Disable" }).count()).toBe(3);
   });
 

@@ -16,10 +16,15 @@ const repoRoot = resolve(import.meta.dirname, "../..");
 /**
  * Builds the console as `npm run build` does (`vite build console`), into `outDir`: the suite runs
  * files in parallel and other work may `rm -rf dist`, so each browser test file has its own build.
+ * Vite's lock refuses a second build of one project at a time even into another directory; the
+ * builds here never share an output, so they bypass it.
  */
 export async function buildConsole(outDir: string): Promise<void> {
-  await run("npx", ["vite", "build", "console", "--outDir", outDir, "--emptyOutDir", "--logLevel", "error"], { cwd: repoRoot, timeout: 120_000 });
+  await run("npx", ["vite", "build", "console", "--outDir", outDir, "--emptyOutDir", "--bypass-lock", "--logLevel", "error"], { cwd: repoRoot, timeout: 120_000 });
 }
+
+/** Per test of the browser files: a few browser steps each, on a machine that may be busy. */
+export const browserTestTimeout = 90_000;
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -54,8 +59,9 @@ export async function openConsoleUser(browser: Browser): Promise<ConsoleUser> {
   });
   context.on("request", (request) => void requestedUrls.push(request.url()));
   const page = await context.newPage();
-  // Well under the test's own timeout, so that a missing element is reported as such.
-  context.setDefaultTimeout(10_000);
+  // Well under the test's own timeout (browserTestTimeout), so that a missing element is reported
+  // as such; generous, for a machine busy with other work.
+  context.setDefaultTimeout(20_000);
   return { context, page, cspViolations, requestedUrls };
 }
 
