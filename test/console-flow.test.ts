@@ -132,7 +132,7 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     // Sessions shows who is impersonating whom; Revoke ends it, and the application is refused.
     await support.page.getByRole("link", { name: "Sessions", exact: true }).click();
     const sessionId = await appPage.locator("#status").getAttribute("data-session-id");
-    const sessionRow = support.page.locator(`tr[data-session-id="${sessionId}"]`);
+    const sessionRow = support.page.locator(`tr[data-session-id="${sessionId}"]`, { hasText: "maria@customer.com" });
     await sessionRow.waitFor();
     expect(await sessionRow.textContent()).toMatch(/maria@customer\.com.*\d+ min \d{2} s left/);
     await screenshot(support.page, screens, "sessions");

@@ -34,7 +34,7 @@ export function App() {
   const signIn = async (apiKey: string): Promise<void> => {
     const { me } = await request(apiKey, ConsoleMeDocument, {});
     if (!me) throw new ApiError(wrongKeyMessage, "UNAUTHENTICATED");
-    const projects = (await request(apiKey, ConsoleProjectsDocument, {})).projects.edges.map((edge) => edge.node);
+    const projects = (await request(apiKey, ConsoleProjectsDocument, {})).projects.edges.map((edge) => edge.node).sort((a, b) => a.name.localeCompare(b.name));
     keyStorage.write(apiKey);
     setMessage(undefined);
     setSignedIn({ apiKey, member: me, projects });

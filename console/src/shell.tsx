@@ -37,16 +37,16 @@ export function Shell(props: { onSignOut: () => void; onProjectChange: (projectI
       </a>
       <header class="topbar">
         <span class="brand">Masquerade</span>
-        <label class="project-picker">
-          <span>Project</span>
-          <select value={project.id} onChange={(event) => props.onProjectChange(event.currentTarget.value)}>
+        <div class="project-picker">
+          <label for="project-picker">Project</label>
+          <select id="project-picker" value={project.id} onChange={(event) => props.onProjectChange(event.currentTarget.value)}>
             {projects.map((candidate) => (
               <option value={candidate.id} key={candidate.id}>
                 {candidate.name}
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <span class={`live-dot live-${liveState}`} title={`Live feed: ${liveState}`}>
           Live: {liveState}
         </span>

@@ -65,12 +65,17 @@ export async function openConsoleUser(browser: Browser): Promise<ConsoleUser> {
   return { context, page, cspViolations, requestedUrls };
 }
 
-/** Signs in at /console with `apiKey` and waits for the console to show who is signed in. */
-export async function signIn(page: Page, baseUrl: string, apiKey: string, path = "/console/users"): Promise<void> {
+/**
+ * Signs in at /console with `apiKey`, waits for the console to show who is signed in, and picks
+ * the project (the test world's first project, "Demo", unless told).
+ */
+export async function signIn(page: Page, baseUrl: string, apiKey: string, path = "/console/users", project = "Demo"): Promise<void> {
   await page.goto(`${baseUrl}${path}`);
   await page.getByLabel("Member API key").fill(apiKey);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByTestId("signed-in-as").waitFor();
+  const picker = page.getByLabel("Project", { exact: true });
+  if ((await picker.inputValue()) !== (await picker.locator("option", { hasText: project }).getAttribute("value"))) await picker.selectOption({ label: project });
 }
 
 /** The keys of the page's sessionStorage and localStorage. */
