@@ -231,4 +231,25 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     expect(people.length).toBeGreaterThan(3);
     expect(people.flatMap((someone) => someone.cspViolations)).toEqual([]);
   });
+
+  it("enforces its CSP: an inline script or style attribute put on the page does not run, and is reported", async () => {
+    const { page, cspViolations } = await openConsoleUser(browser);
+    try {
+      await page.goto(`${t.baseUrl}/console`);
+      await page.getByLabel("Member API key").waitFor();
+      const ran = await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { createElement(tag: string): { textContent: string }; body: { append(node: unknown): void; insertAdjacentHTML(where: string, html: string): void } } }).document;
+        const script = doc.createElement("script");
+        script.textContent = "globalThis.inlineRan = true";
+        doc.body.append(script);
+        doc.body.insertAdjacentHTML("beforeend", '<p style="color: red">styled</p>');
+        return (globalThis as unknown as { inlineRan?: boolean }).inlineRan === true;
+      });
+      expect(ran).toBe(false);
+      await expect.poll(() => cspViolations.join("\n")).toMatch(/script-src/);
+      expect(cspViolations.join("\n")).toMatch(/style-src/);
+    } finally {
+      await page.context().close();
+    }
+  });
 });

@@ -154,6 +154,33 @@ describe.skipIf(!chromiumAvailable)("staff console by role, in headless Chromium
     expect(receiver.accepted().length).toBeGreaterThanOrEqual(1);
   });
 
+  it("works from the keyboard alone, with a visible focus ring", async () => {
+    const someone = await openConsoleUser(browser);
+    people.push(someone);
+    const { page } = someone;
+    await page.goto(`${t.baseUrl}/console`);
+    await page.getByLabel("Member API key").waitFor();
+    // Tab to the key field, type, Enter.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe("api-key");
+    await page.keyboard.type(world.supportManager.apiKey);
+    await page.keyboard.press("Enter");
+    await page.getByTestId("signed-in-as").waitFor();
+    // Tab along to the Sessions link and follow it with Enter.
+    const sessionsLink = page.getByRole("link", { name: "Sessions", exact: true });
+    for (let presses = 0; presses < 15 && !(await sessionsLink.evaluate((link) => link === (link as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)); presses++) {
+      await page.keyboard.press("Tab");
+    }
+    const outline = await sessionsLink.evaluate((link) => {
+      const view = (link as unknown as { ownerDocument: { defaultView: { getComputedStyle(element: unknown): { outlineStyle: string; outlineWidth: string } } } }).ownerDocument.defaultView;
+      const style = view.getComputedStyle(link);
+      return `${style.outlineStyle} ${style.outlineWidth}`;
+    });
+    expect(outline).toBe("solid 3px");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+  });
+
   it("raised no Content-Security-Policy violation on any page", () => {
     expect(people.length).toBeGreaterThan(3);
     expect(people.flatMap((someone) => someone.cspViolations)).toEqual([]);
