@@ -10,6 +10,8 @@ import { UserPage } from "./pages/user.tsx";
 import { UsersPage } from "./pages/users.tsx";
 import { WebhooksPage } from "./pages/webhooks.tsx";
 
+const liveLabels = { live: "Live feed on", connecting: "Live feed connecting…", closed: "Live feed idle" } as const;
+
 interface Section {
   path: string;
   label: string;
@@ -47,8 +49,8 @@ export function Shell(props: { onSignOut: () => void; onProjectChange: (projectI
             ))}
           </select>
         </div>
-        <span class={`live-dot live-${liveState}`} title={`Live feed: ${liveState}`}>
-          Live: {liveState}
+        <span class={`live-dot live-${liveState}`} role="status">
+          {liveLabels[liveState]}
         </span>
         <span class="who" data-testid="signed-in-as">
           {member.email} <span class="role">{member.role}</span>

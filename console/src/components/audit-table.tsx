@@ -21,7 +21,7 @@ export function AuditTable(props: { events: ConsoleAuditEventFieldsFragment[]; c
       <tbody>
         {props.events.map((event) => (
           <tr key={event.id} data-event-id={event.id} class={props.fresh?.has(event.id) ? "fresh" : undefined}>
-            <td>{formatTime(event.createdAt)}</td>
+            <td class="when">{formatTime(event.createdAt)}</td>
             <td>
               {event.action}
               {event.eventType && <div class="muted small">{event.eventType}</div>}

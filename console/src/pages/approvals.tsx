@@ -59,7 +59,7 @@ export function ApprovalsPage() {
             if (!reason) return;
             const ok = await decide.run(() => call(ConsoleDenyImpersonationRequestDocument, { id: denying.id, reason }));
             if (ok) {
-              setDone(`Denied ${denying.requester?.email ?? "the"}'s request for ${denying.user?.email ?? denying.userId}.`);
+              setDone(`Denied ${denying.requester?.email ?? "the requester"}'s request for ${denying.user?.email ?? denying.userId}.`);
               setDenying(undefined);
               setDenialReason("");
               requests.reload();
@@ -119,30 +119,32 @@ export function ApprovalsPage() {
                     <Badge tone={tone[request.status]}>{request.status}</Badge>
                   </td>
                   {mayDecide && (
-                    <td class="actions">
-                      {request.status === "PENDING" && own && <span class="muted">Your own request: another ADMIN decides it.</span>}
-                      {request.status === "PENDING" && !own && (
-                        <>
-                          <button
-                            type="button"
-                            class="primary"
-                            disabled={decide.busy}
-                            onClick={async () => {
-                              setDenying(undefined);
-                              const ok = await decide.run(() => call(ConsoleApproveImpersonationRequestDocument, { id: request.id }));
-                              if (ok) {
-                                setDone(`Approved ${request.requester?.email ?? "the"}'s request for ${request.user?.email ?? request.userId}.`);
-                                requests.reload();
-                              }
-                            }}
-                          >
-                            Approve
-                          </button>
-                          <button type="button" class="danger" disabled={decide.busy} onClick={() => (setDone(undefined), setDenying(request))}>
-                            Deny
-                          </button>
-                        </>
-                      )}
+                    <td>
+                      <div class="actions">
+                        {request.status === "PENDING" && own && <span class="muted">Your own request: another ADMIN decides it.</span>}
+                        {request.status === "PENDING" && !own && (
+                          <>
+                            <button
+                              type="button"
+                              class="primary"
+                              disabled={decide.busy}
+                              onClick={async () => {
+                                setDenying(undefined);
+                                const ok = await decide.run(() => call(ConsoleApproveImpersonationRequestDocument, { id: request.id }));
+                                if (ok) {
+                                  setDone(`Approved ${request.requester?.email ?? "the requester"}'s request for ${request.user?.email ?? request.userId}.`);
+                                  requests.reload();
+                                }
+                              }}
+                            >
+                              Approve
+                            </button>
+                            <button type="button" class="danger" disabled={decide.busy} onClick={() => (setDone(undefined), setDenying(request))}>
+                              Deny
+                            </button>
+                          </>
+                        )}
+                      </div>
                     </td>
                   )}
                 </tr>

@@ -49,7 +49,6 @@ export function TeamPage() {
             <button
               type="button"
               class="danger"
-              autofocus
               disabled={change.busy}
               onClick={async () => {
                 const ok = await change.run(() => call(ConsoleUpdateTeamMemberDocument, { id: pending.member.id, input: pending.input }));
@@ -62,7 +61,7 @@ export function TeamPage() {
             >
               Confirm
             </button>
-            <button type="button" onClick={() => setPending(undefined)}>
+            <button type="button" autofocus onClick={() => setPending(undefined)}>
               Cancel
             </button>
           </div>
@@ -99,9 +98,9 @@ export function TeamPage() {
                   <td>{member.role}</td>
                   <td>{member.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Enabled</Badge>}</td>
                   {manage && (
-                    <td class="actions">
+                    <td>
                       {!self && (
-                        <>
+                        <div class="actions">
                           <label class="visually-hidden" for={`role-${member.id}`}>
                             New role for {member.email}
                           </label>
@@ -118,7 +117,7 @@ export function TeamPage() {
                           <button type="button" class={member.disabled ? undefined : "danger"} onClick={() => propose(member, { disabled: !member.disabled })}>
                             {member.disabled ? "Enable" : "Disable"}
                           </button>
-                        </>
+                        </div>
                       )}
                     </td>
                   )}
