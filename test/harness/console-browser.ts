@@ -86,17 +86,30 @@ export function storageKeys(page: Page): Promise<{ session: string[]; local: str
   });
 }
 
-/** Where screenshots go: docs/screenshots with CONSOLE_SCREENSHOTS=1 (SQLite project only), else a temp dir. */
-export function screenshotDirectory(): string {
-  if (process.env.CONSOLE_SCREENSHOTS === "1" && process.env.TEST_DATABASE !== "postgresql") {
-    const directory = join(repoRoot, "docs", "screenshots");
-    mkdirSync(directory, { recursive: true });
-    return directory;
-  }
-  return tempDir("masquerade-console-screens-").path;
+/** The screenshots README shows; the others of a run go to a temp directory only. */
+const readmeScreenshots = new Set(["user-impersonate", "activity", "sessions", "approvals", "team-disable", "viewer-sessions"]);
+
+/**
+ * Where screenshots go: with CONSOLE_SCREENSHOTS=1 (SQLite project only), README's to
+ * docs/screenshots; every other one, and every one without it, to a temp directory.
+ */
+export interface ScreenshotDirectories {
+  readme: string | undefined;
+  other: string;
 }
 
-export async function screenshot(page: Page, directory: string, name: string): Promise<void> {
+export function screenshotDirectory(): ScreenshotDirectories {
+  const other = tempDir("masquerade-console-screens-").path;
+  if (process.env.CONSOLE_SCREENSHOTS === "1" && process.env.TEST_DATABASE !== "postgresql") {
+    const readme = join(repoRoot, "docs", "screenshots");
+    mkdirSync(readme, { recursive: true });
+    return { readme, other };
+  }
+  return { readme: undefined, other };
+}
+
+export async function screenshot(page: Page, directories: ScreenshotDirectories, name: string): Promise<void> {
+  const directory = directories.readme && readmeScreenshots.has(name) ? directories.readme : directories.other;
   await page.screenshot({ path: join(directory, `${name}.png`), fullPage: false });
 }
 
