@@ -301,6 +301,16 @@ function readmeWorkedExample(): { bootstrapCommand: string; blocks: string[] } {
   return { bootstrapCommand, blocks };
 }
 
+/** README's safety section's ```sh blocks, in order: pasted after the worked example's. */
+function readmeSafetyBlocks(): string[] {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const start = readme.indexOf("## Safety policies:");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  if (start < 0 || blocks.length === 0) throw new Error("README has no safety section with ```sh blocks");
+  return blocks;
+}
+
 /** Runs `command` with `input` on stdin, as text pasted into a terminal is read. */
 function runWithInput(command: string, args: string[], input: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
@@ -361,6 +371,35 @@ describe("README's worked example, pasted into bash and zsh", () => {
             expect(event.impersonatorEmail).toBe("sam@example.com");
             expect(event.user?.email).toBe("jane@customer.com");
           }
+        } finally {
+          await t.close();
+        }
+      } finally {
+        dir.remove();
+        await db.drop();
+      }
+    }, 60_000);
+
+    it.skipIf(skipWithout(available))(`runs the safety section after it in ${shell}: one policy call, request, approval, a read-only launch`, async () => {
+      const { bootstrapCommand, blocks } = readmeWorkedExample();
+      const db = await freshDatabaseUrl();
+      const dir = tempDir("masquerade-readme-");
+      try {
+        const boot = await runCommand("sh", ["-c", bootstrapCommand.replace("npm run bootstrap --", 'node "$0"'), cli], db.url, dir.path);
+        expect(boot.code, boot.stderr).toBe(0);
+        const t = await startTestApp({ databaseUrl: db.url });
+        try {
+          const env = { ...process.env, MASQUERADE_URL: t.baseUrl, HOME: dir.path };
+          const pasted = await runWithInput(shell, args, [...blocks, ...readmeSafetyBlocks()].join(""), { cwd: dir.path, env });
+          expect(pasted.code, pasted.stderr).toBe(0);
+          expect(pasted.stderr.split("\n").filter((line) => shellErrors.test(line))).toEqual([]);
+          // No step failed: `pick` prints a failed step's errors on stderr.
+          expect(pasted.stderr).not.toMatch(/"extensions"/);
+          expect(pasted.stdout).toMatch(/"requireApproval":"PROTECTED_USERS"/);
+          expect(pasted.stdout).toMatch(/"allowed":false,"requiresApproval":true,"reasonCode":"APPROVAL_REQUIRED"/);
+          expect(pasted.stdout).toMatch(/"approveImpersonationRequest":\{"status":"APPROVED"/);
+          const launched = JSON.parse(lastLine(pasted.stdout)) as { data: { authenticateImpersonationToken: { session: { id: string; mode: string } } } };
+          expect(launched.data.authenticateImpersonationToken.session.mode).toBe("READ_ONLY");
         } finally {
           await t.close();
         }
