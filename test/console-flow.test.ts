@@ -7,6 +7,7 @@ import {
   RotateTeamMemberApiKeyDocument,
   SessionsDocument,
   SetImpersonationPolicyDocument,
+  UpdateMemberDocument,
   UpdateProjectDocument,
 } from "./__generated__/graphql.js";
 import { asMember, gqlOk } from "./harness/client.js";
@@ -212,6 +213,18 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     // A reload does not sign back in.
     await page.reload();
     await page.getByLabel("Member API key").waitFor();
+  });
+
+  it("sends a member disabled while watching Activity back to sign-in, by the live feed alone", async () => {
+    const watcher = await newMember("VIEWER", "watcher@example.com");
+    const { page } = await person();
+    await signIn(page, t.baseUrl, watcher.apiKey, "/console/activity");
+    await page.locator(".live-live").waitFor();
+    await gqlOk(t.url, world.admin.credential, UpdateMemberDocument, { id: watcher.id, input: { disabled: true } });
+    // The next event re-checks the subscriber, who no longer passes.
+    await startSession(t, world);
+    await page.getByRole("alert").filter({ hasText: "Your API key is no longer accepted" }).waitFor();
+    expect((await storageKeys(page)).session).toEqual([]);
   });
 
   it("Policy and Webhooks pages render for an ADMIN", async () => {

@@ -97,6 +97,7 @@ function SignedInConsole(props: SignedIn & { onSignOut: (why?: string) => void }
     project,
     live,
     liveState,
+    refused: expire,
     async call<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables): Promise<TResult> {
       try {
         return await request(apiKey, document, variables);

@@ -18,6 +18,8 @@ export interface ConsoleState {
   call<TResult, TVariables>(document: TypedDocumentNode<TResult, TVariables>, variables: TVariables): Promise<TResult>;
   live: Client;
   liveState: LiveState;
+  /** The server no longer accepts the key: back to sign-in, saying so. */
+  refused(): void;
 }
 
 export const ConsoleContext = createContext<ConsoleState | null>(null);

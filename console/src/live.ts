@@ -38,16 +38,22 @@ export function subscribe<TResult, TVariables extends Record<string, unknown>>(
   document: TypedDocumentNode<TResult, TVariables>,
   variables: TVariables,
   onData: (data: TResult) => void,
-  onError: (message: string) => void,
+  onError: (message: string, code: string | undefined) => void,
 ): () => void {
+  type Failure = { message: string; extensions?: { code?: unknown } };
+  const report = (errors: readonly Failure[]) => {
+    const code = errors.map((error) => error.extensions?.code).find((value): value is string => typeof value === "string");
+    onError(errors.map((error) => error.message).join("; "), code);
+  };
   return client.subscribe<TResult>(
     { query: print(document), variables },
     {
       next: (result) => {
-        if (result.errors?.length) onError(result.errors.map((error) => error.message).join("; "));
+        if (result.errors?.length) report(result.errors as readonly Failure[]);
         else if (result.data) onData(result.data);
       },
-      error: (error) => onError(error instanceof Error ? error.message : "The live connection closed."),
+      // An "error" message of the protocol is a list of GraphQL errors; anything else ended the socket.
+      error: (error) => (Array.isArray(error) ? report(error as Failure[]) : onError(error instanceof Error ? error.message : "The live connection closed.", undefined)),
       complete: () => undefined,
     },
   );

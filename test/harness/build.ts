@@ -8,7 +8,7 @@ const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, "../..");
 
 /**
- * Builds the project with `tsc -p tsconfig.build.json`, exactly as `npm run build` does, but into a
+ * Builds the server with `tsc -p tsconfig.build.json`, exactly as `npm run build:server` does, but into a
  * private directory: the suite runs a test file once per database project in parallel, and other
  * work may `rm -rf dist` at any time. The directory gets the repository's package type and
  * node_modules, so the output runs as it would from dist/. Throws unless `entry` (a path inside the
