@@ -179,6 +179,17 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     const session = await startSession(t, world, leaving);
     const admin = await person();
     await signIn(admin.page, t.baseUrl, world.admin.apiKey, "/console/team");
+    // Demoting out of the impersonating roles is a kill switch too, and says so; Cancel changes nothing.
+    const developerRow = admin.page.locator(`tr[data-member-email="${world.developer.email}"]`);
+    await developerRow.getByLabel(`New role for ${world.developer.email}`).selectOption("VIEWER");
+    await developerRow.getByRole("button", { name: "Change role" }).click();
+    const demotion = admin.page.getByRole("alertdialog");
+    expect(await demotion.textContent()).toContain(`Making ${world.developer.email} a VIEWER revokes their active impersonation sessions`);
+    expect(await admin.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).toBe("Cancel");
+    await admin.page.keyboard.press("Enter");
+    await demotion.waitFor({ state: "detached" });
+    expect(await developerRow.getByRole("cell", { name: "DEVELOPER", exact: true }).count()).toBeGreaterThan(0);
+
     const row = admin.page.locator('tr[data-member-email="leaving@example.com"]');
     await row.getByRole("button", { name: "Disable" }).click();
     const dialog = admin.page.getByRole("alertdialog");

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   ConsoleApproveImpersonationRequestDocument,
   ConsoleDenyImpersonationRequestDocument,
@@ -27,6 +27,8 @@ export function ApprovalsPage() {
   const decide = useAction();
   const liveError = useLiveEvents({ actions: ["RequestImpersonation", "ApproveImpersonationRequest", "DenyImpersonationRequest", "CreateImpersonationToken"] }, true, () => requests.reload());
   const mayDecide = can.decideApprovals(member.role);
+  const denialField = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => denialField.current?.focus(), [denying]);
   const rows = requests.data?.impersonationRequests.edges.map((edge) => edge.node) ?? [];
 
   return (
@@ -70,7 +72,7 @@ export function ApprovalsPage() {
             Deny {denying.requester?.email}'s request for {denying.user?.email}
           </h2>
           <label for="denial-reason">Reason for denying (required, shown to the requester and audited)</label>
-          <textarea id="denial-reason" required rows={2} maxLength={500} value={denialReason} onInput={(event) => setDenialReason(event.currentTarget.value)} />
+          <textarea id="denial-reason" ref={denialField} required rows={2} maxLength={500} value={denialReason} onInput={(event) => setDenialReason(event.currentTarget.value)} />
           <div class="row">
             <button type="submit" class="danger" disabled={decide.busy || !denialReason.trim()}>
               Deny request

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ConsoleTeamMembersDocument, ConsoleUpdateTeamMemberDocument, type ConsoleMemberFieldsFragment, type TeamRole, type UpdateTeamMemberInput } from "../../../test/__generated__/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { can, mayImpersonate } from "../permissions.ts";
@@ -31,6 +31,9 @@ export function TeamPage() {
   const [done, setDone] = useState<string>();
   const change = useAction();
   const manage = can.manageTeam(me.role);
+  // The confirmation takes the focus (on Cancel, the safe choice), so the keyboard is where the question is.
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancelButton.current?.focus(), [pending]);
   const propose = (member: ConsoleMemberFieldsFragment, input: UpdateTeamMemberInput) => {
     setDone(undefined);
     change.clear();
@@ -61,7 +64,7 @@ export function TeamPage() {
             >
               Confirm
             </button>
-            <button type="button" autofocus onClick={() => setPending(undefined)}>
+            <button type="button" ref={cancelButton} onClick={() => setPending(undefined)}>
               Cancel
             </button>
           </div>
