@@ -112,6 +112,8 @@ describe("/console static files", () => {
       "/console/assets/%2e%2e%2f%2e%2e%2fmasquerade-console-secret.txt",
       "/console/..%5cmasquerade-console-secret.txt",
       "/console/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+      "/console//etc/passwd",
+      "/console/%2fetc%2fpasswd",
       "/console/%00index.html",
       "/console/%E0%A4%A",
     ]) {
