@@ -24,7 +24,7 @@ export interface TestAppOptions {
   onQuery?: (sql: string) => void;
   /** Reuse an existing database instead of a fresh one (restart tests). */
   databaseUrl?: string;
-  /** The built staff console to serve at /console (test/harness/console-build.ts). */
+  /** The built staff console to serve at /console (built by buildConsole in test/harness/console-browser.ts). */
   consoleDirectory?: string;
 }
 
