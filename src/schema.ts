@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { authChecker } from "./auth/auth-checker.js";
+import { ApprovalResolver } from "./modules/approvals/approval.resolver.js";
 import { AuditResolver } from "./modules/audit/audit.resolver.js";
 import { TeamMemberResolver } from "./modules/members/team-member.resolver.js";
 import { PolicyResolver } from "./modules/policy/policy.resolver.js";
@@ -20,6 +21,7 @@ export const resolvers: NonEmptyArray<Function> = [
   UserResolver,
   PolicyResolver,
   TokenResolver,
+  ApprovalResolver,
   SessionResolver,
   AuditResolver,
   WebhookResolver,

@@ -8,6 +8,7 @@ import type { Services } from "./context.js";
 import type { Database } from "./db/database.js";
 import { databaseOf } from "./db/database-of.js";
 import { Metrics } from "./metrics/metrics.js";
+import { ApprovalService } from "./modules/approvals/approval.service.js";
 import { AuditLog } from "./modules/audit/audit-log.service.js";
 import { AuditQueryService } from "./modules/audit/audit-query.service.js";
 import { AuditVerifyService } from "./modules/audit/audit-verify.service.js";
@@ -18,6 +19,7 @@ import { PolicyService } from "./modules/policy/policy.service.js";
 import { ProjectService } from "./modules/projects/project.service.js";
 import { SessionService } from "./modules/sessions/session.service.js";
 import { SigningKeyService } from "./modules/signing-keys/signing-key.service.js";
+import { ImpersonationCheckService } from "./modules/tokens/impersonation-check.service.js";
 import { TokenService } from "./modules/tokens/token.service.js";
 import { UserService } from "./modules/users/user.service.js";
 import { WebhookEndpointService } from "./modules/webhooks/webhook-endpoint.service.js";
@@ -48,6 +50,10 @@ declare module "./context.js" {
     policy: PolicyService;
     tokens: TokenService;
     sessions: SessionService;
+    /** Four-eyes approval: impersonation requests and their decisions. */
+    approvals: ApprovalService;
+    /** impersonationCheck: the real calls' rules, run without writing. */
+    impersonationCheck: ImpersonationCheckService;
     /** Counts failed credentials and token guesses (RATE_LIMITED once a key has spent its burst). */
     failures: FailureLimiter;
     /** Webhook endpoints and the delivery log. */
@@ -88,14 +94,16 @@ export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Confi
   const recheck = new ActorRecheck(db, pubsub);
   const projects = new ProjectService(clock, db, audit, recheck);
   const sessions = new SessionService(clock, audit, projects, jwt, db, metrics);
-  const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures, metrics);
-  const policy = new PolicyService(clock, audit, projects, sessions, tokens, db);
-  const members = new TeamMemberService(clock, db, audit, sessions, tokens, recheck);
+  const approvals = new ApprovalService(clock, audit, projects, db, metrics);
+  const tokens = new TokenService(clock, audit, projects, sessions, jwt, failures, metrics, approvals);
+  const impersonationCheck = new ImpersonationCheckService(clock, tokens, db);
+  const policy = new PolicyService(clock, audit, projects, sessions, tokens, approvals, db);
+  const members = new TeamMemberService(clock, db, audit, sessions, tokens, approvals, recheck);
   const users = new UserService(clock, projects, db, audit);
   const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(db, projects);
   const webhooks = new WebhookEndpointService(clock, config, db, projects, outbox, webhookWorker);
-  return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, failures, webhooks, webhookWorker, auditStream, metrics };
+  return { config, clock, orm, db, pubsub, audit, auditQuery, auditVerify, signingKeys, jwt, projects, members, users, policy, tokens, sessions, approvals, impersonationCheck, failures, webhooks, webhookWorker, auditStream, metrics };
 }
 
 /** The services, started: the signing keys loaded (the first one created) and reloaded on a timer. */

@@ -20,6 +20,13 @@ export enum Permission {
   UpdateUsers = "UpdateUsers",
   ManageWebhooks = "ManageWebhooks",
   ManageSigningKeys = "ManageSigningKeys",
+  /** requestImpersonation: as createImpersonationToken (SPEC §9). */
+  RequestImpersonation = "RequestImpersonation",
+  /** approve/denyImpersonationRequest; never one's own request (the service checks that). */
+  DecideImpersonationRequest = "DecideImpersonationRequest",
+  ReadImpersonationRequests = "ReadImpersonationRequests",
+  /** impersonationCheck: what the calling member's impersonation would come to. */
+  CheckImpersonation = "CheckImpersonation",
 }
 
 /**
@@ -54,6 +61,10 @@ export const authorizationMatrix: Readonly<Record<Permission, Grant>> = {
   [Permission.UpdateUsers]: { roles: impersonators, backend: true, frontend: false },
   [Permission.ManageWebhooks]: { roles: [ADMIN, DEVELOPER], backend: false, frontend: false },
   [Permission.ManageSigningKeys]: { roles: [ADMIN], backend: false, frontend: false },
+  [Permission.RequestImpersonation]: { roles: impersonators, backend: false, frontend: false },
+  [Permission.DecideImpersonationRequest]: { roles: [ADMIN], backend: false, frontend: false },
+  [Permission.ReadImpersonationRequests]: { roles: allRoles, backend: false, frontend: false },
+  [Permission.CheckImpersonation]: { roles: allRoles, backend: false, frontend: false },
 };
 
 export type Decision = "allow" | "unauthenticated" | "forbidden";

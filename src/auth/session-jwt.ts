@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { jwtModeClaim, type JwtModeClaim } from "../modules/policy/impersonation-mode.js";
 import type { Session } from "../modules/sessions/session.entity.js";
 import { decodeCompactJws, signCompactEs256, verifyEs256 } from "./jws-es256.js";
 import { signingAlgorithm, type SigningKeyService } from "../modules/signing-keys/signing-key.service.js";
@@ -7,7 +8,7 @@ import { signingAlgorithm, type SigningKeyService } from "../modules/signing-key
 export const sessionJwtLifetimeSeconds = 5 * 60;
 
 /** What a session JWT says about its session. */
-export type SessionJwtSubject = Pick<Session, "id" | "projectId" | "userId" | "impersonatorId" | "impersonatorEmail" | "expiresAt">;
+export type SessionJwtSubject = Pick<Session, "id" | "projectId" | "userId" | "impersonatorId" | "impersonatorEmail" | "mode" | "expiresAt">;
 
 export interface SessionJwtClaims {
   iss: string;
@@ -16,6 +17,8 @@ export interface SessionJwtClaims {
   sid: string;
   iat: number;
   exp: number;
+  /** What the impersonation may do (SPEC §9): the application refuses writes when read_only. */
+  imp?: { mode: JwtModeClaim };
 }
 
 /** How many verified JWTs are remembered (a client presents the same JWT until it refreshes it). */
@@ -48,7 +51,7 @@ export class SessionJwt {
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(session.expiresAt.getTime() / 1000));
     if (this.signedThisSecond.iat !== iat) this.signedThisSecond = { iat, jwts: new Map() };
-    const claimsKey = [kid, exp, session.id, session.projectId, session.userId, session.impersonatorId, session.impersonatorEmail].join("\n");
+    const claimsKey = [kid, exp, session.id, session.projectId, session.userId, session.impersonatorId, session.impersonatorEmail, session.mode].join("\n");
     const signed = this.signedThisSecond.jwts.get(claimsKey);
     if (signed) return signed;
     const jwt = signCompactEs256(
@@ -56,6 +59,7 @@ export class SessionJwt {
       {
         sid: session.id,
         act: { sub: session.impersonatorId, email: session.impersonatorEmail },
+        imp: { mode: jwtModeClaim(session.mode) },
         iss: this.issuer(),
         aud: session.projectId,
         sub: session.userId,

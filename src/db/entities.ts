@@ -9,6 +9,7 @@ import { SigningKey } from "../modules/signing-keys/signing-key.entity.js";
 import { WebhookEndpoint } from "../modules/webhooks/webhook-endpoint.entity.js";
 import { WebhookDelivery } from "../modules/webhooks/webhook-delivery.entity.js";
 import { WebhookAttempt } from "../modules/webhooks/webhook-attempt.entity.js";
+import { ImpersonationRequest } from "../modules/approvals/impersonation-request.entity.js";
 
 /** The explicit entity list: no folder scanning, so tsc output and vitest see the same model. */
 export const entities = [
@@ -23,4 +24,5 @@ export const entities = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookAttempt,
+  ImpersonationRequest,
 ];

@@ -24,8 +24,14 @@ export const ErrorCode = {
   SESSION_EXPIRED: "SESSION_EXPIRED",
   /** The session was revoked. */
   SESSION_REVOKED: "SESSION_REVOKED",
-  /** The user is protected: impersonating it needs an approved request (SPEC §9). */
+  /** Impersonating this user needs an approved request (a protected user, or the policy's requireApproval; SPEC §9). */
   APPROVAL_REQUIRED: "APPROVAL_REQUIRED",
+  /** No such impersonation request for this caller (another member's, another project's, unknown). */
+  IMPERSONATION_REQUEST_NOT_FOUND: "IMPERSONATION_REQUEST_NOT_FOUND",
+  /** The request is not APPROVED (pending, denied, expired or already used): no token from it. */
+  IMPERSONATION_REQUEST_NOT_APPROVED: "IMPERSONATION_REQUEST_NOT_APPROVED",
+  /** The request was already approved, denied or expired: it cannot be decided again. */
+  IMPERSONATION_REQUEST_ALREADY_DECIDED: "IMPERSONATION_REQUEST_ALREADY_DECIDED",
   /** The impersonator already has as many active sessions as the policy allows (SPEC §9). */
   IMPERSONATION_LIMIT_REACHED: "IMPERSONATION_LIMIT_REACHED",
   /** Too many requests from this caller; retry later. */
@@ -50,6 +56,9 @@ const defaultMessages: Record<ErrorCode, string> = {
   SESSION_EXPIRED: "Session has expired.",
   SESSION_REVOKED: "Session has been revoked.",
   APPROVAL_REQUIRED: "Impersonating this user requires an approved request.",
+  IMPERSONATION_REQUEST_NOT_FOUND: "Impersonation request not found.",
+  IMPERSONATION_REQUEST_NOT_APPROVED: "The impersonation request is not approved (pending, denied, expired or already used).",
+  IMPERSONATION_REQUEST_ALREADY_DECIDED: "The impersonation request was already decided or has expired.",
   IMPERSONATION_LIMIT_REACHED: "The impersonator already has as many active sessions as the policy allows.",
   RATE_LIMITED: "Too many requests; retry later.",
   INTERNAL_SERVER_ERROR: "Internal server error.",

@@ -38,7 +38,7 @@ export class Metrics {
   readonly tokenExchanges: Counter<"outcome">;
   /** Sessions actually revoked (not the no-op of revoking one twice), by cause. */
   readonly sessionsRevoked: Counter<"cause">;
-  /** Approval requests by outcome; nothing counts them until approvals exist (always 0 until then). */
+  /** Approval steps by outcome: requested, approved, denied, or the error code of a refused step. */
   readonly approvalRequests: Counter<"outcome">;
   /** Webhook delivery attempts by outcome. */
   readonly webhookDeliveries: Counter<"outcome">;
@@ -57,7 +57,7 @@ export class Metrics {
     this.tokensCreated = new Counter({ name: "masquerade_impersonation_tokens_created_total", help: "createImpersonationToken calls by outcome (OK or the error code).", labelNames: ["outcome"], registers });
     this.tokenExchanges = new Counter({ name: "masquerade_impersonation_token_exchanges_total", help: "authenticateImpersonationToken calls by outcome (OK or the error code).", labelNames: ["outcome"], registers });
     this.sessionsRevoked = new Counter({ name: "masquerade_sessions_revoked_total", help: "Impersonation sessions revoked, by cause.", labelNames: ["cause"], registers });
-    this.approvalRequests = new Counter({ name: "masquerade_approval_requests_total", help: "Approval requests by outcome (no approvals yet: always 0).", labelNames: ["outcome"], registers });
+    this.approvalRequests = new Counter({ name: "masquerade_approval_requests_total", help: "Impersonation approval steps by outcome: requested, approved, denied, or the error code of a refused step.", labelNames: ["outcome"], registers });
     this.webhookDeliveries = new Counter({ name: "masquerade_webhook_deliveries_total", help: "Webhook delivery attempts by outcome: succeeded, failed (given up), retry (scheduled again).", labelNames: ["outcome"], registers });
     this.rateLimited = new Counter({ name: "masquerade_rate_limited_total", help: "Calls refused RATE_LIMITED, by limit.", labelNames: ["limit"], registers });
     new Gauge({
@@ -100,11 +100,11 @@ export function outcomeOf(error: unknown): string {
   return isAppError(error) ? error.code : ErrorCode.INTERNAL_SERVER_ERROR;
 }
 
-/** Runs `work` and counts its outcome on `counter` (OK, or the code it failed with); returns or throws what it does. */
-export async function countingOutcome<T>(counter: Counter<"outcome">, work: Promise<T>): Promise<T> {
+/** Runs `work` and counts its outcome on `counter` (`success`, or the code it failed with); returns or throws what it does. */
+export async function countingOutcome<T>(counter: Counter<"outcome">, work: Promise<T>, success: string = okOutcome): Promise<T> {
   try {
     const result = await work;
-    counter.inc({ outcome: okOutcome });
+    counter.inc({ outcome: success });
     return result;
   } catch (error) {
     counter.inc({ outcome: outcomeOf(error) });

@@ -11,7 +11,10 @@ import { sessionRepository } from "../sessions/session.repository.js";
 import { impersonationTokenRepository } from "../tokens/impersonation-token.repository.js";
 import { authenticateTokenDraft, createTokenDraft } from "../tokens/token.audit.js";
 import { maxTokenLength } from "../tokens/token.service.js";
+import { decideRequestDraft, requestImpersonationDraft } from "../approvals/approval.audit.js";
+import { impersonationRequestRepository } from "../approvals/impersonation-request.repository.js";
 import type { AuditDraft } from "./audit-log.service.js";
+import { AuditAction } from "./audit-status.js";
 
 type Args = Record<string, unknown>;
 
@@ -37,6 +40,17 @@ const deniedDrafts = new Map<string, (ctx: RequestContext, args: Args, sql: Sql)
         ctx,
         typeof token === "string" && token && token.length <= maxTokenLength ? await impersonationTokenRepository.findByHash(sql, hashSecret(token)) : null,
       ),
+  ],
+  ["requestImpersonation", (ctx, args) => requestImpersonationDraft(ctx, (args.input ?? {}) as Args)],
+  [
+    "approveImpersonationRequest",
+    async (_ctx, { id }, sql) =>
+      decideRequestDraft(AuditAction.ApproveImpersonationRequest, typeof id === "string" && isPlausibleId(id) ? await impersonationRequestRepository.findById(sql, id) : null, id),
+  ],
+  [
+    "denyImpersonationRequest",
+    async (_ctx, { id }, sql) =>
+      decideRequestDraft(AuditAction.DenyImpersonationRequest, typeof id === "string" && isPlausibleId(id) ? await impersonationRequestRepository.findById(sql, id) : null, id),
   ],
   [
     "revokeSession",

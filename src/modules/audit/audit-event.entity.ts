@@ -1,6 +1,7 @@
 import { Entity, Index, PrimaryKey, Property, Unique } from "@mikro-orm/core";
 import { Field, ID, ObjectType } from "type-graphql";
 import { newId } from "../../auth/secrets.js";
+import { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { AuditStatus } from "./audit-status.js";
 
 /**
@@ -64,6 +65,14 @@ export class AuditEvent {
   @Field(() => ID, { nullable: true })
   @Property({ type: "string", length: 64, nullable: true })
   sessionId: string | null = null;
+
+  @Field(() => ImpersonationMode, { nullable: true, description: "The impersonation's mode, on the events of tokens, sessions and requests." })
+  @Property({ type: "string", length: 16, nullable: true })
+  mode: ImpersonationMode | null = null;
+
+  @Field(() => ID, { nullable: true, description: "The approved (or decided) impersonation request behind this event." })
+  @Property({ type: "string", length: 64, nullable: true })
+  impersonationRequestId: string | null = null;
 
   @Field(() => String, { nullable: true })
   @Property({ type: "string", length: 64, nullable: true })

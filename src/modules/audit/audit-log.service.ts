@@ -9,6 +9,7 @@ import { lockUntilCommit } from "../../db/dialect.js";
 import { isAppError } from "../../errors/app-error.js";
 import { clipCharacters } from "../../graphql/validation.js";
 import { ErrorCode } from "../../errors/codes.js";
+import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { AuditEvent } from "./audit-event.entity.js";
 import { auditEventRepository } from "./audit-event.repository.js";
 import { chainHash, genesisHash } from "./audit-hash.js";
@@ -23,6 +24,8 @@ export interface AuditDraft {
   impersonatorEmail?: string | null;
   reason?: string | null;
   sessionId?: string | null;
+  mode?: ImpersonationMode | null;
+  impersonationRequestId?: string | null;
   details?: Record<string, unknown> | null;
 }
 
@@ -85,6 +88,8 @@ export class AuditLog {
       impersonatorEmail: clip(draft.impersonatorEmail, 320),
       reason: clip(draft.reason, 500),
       sessionId: clip(draft.sessionId, 64),
+      mode: draft.mode ?? null,
+      impersonationRequestId: clip(draft.impersonationRequestId, 64),
       ipAddress: caller.ipAddress,
       userAgent: caller.userAgent,
       actorType: actorType(caller.actor),

@@ -19,6 +19,9 @@ export const AuditAction = {
   RotateProjectSecret: "RotateProjectSecret",
   RotatePublicToken: "RotatePublicToken",
   UpdateUser: "UpdateUser",
+  RequestImpersonation: "RequestImpersonation",
+  ApproveImpersonationRequest: "ApproveImpersonationRequest",
+  DenyImpersonationRequest: "DenyImpersonationRequest",
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
@@ -35,6 +38,9 @@ export const AuditEventType = {
   ProjectSecretRotate: "dashboard.project.secret_rotate",
   ProjectPublicTokenRotate: "dashboard.project.public_token_rotate",
   UserUpdate: "dashboard.user.update",
+  ImpersonationRequestCreate: "dashboard.impersonation_request.create",
+  ImpersonationRequestApprove: "dashboard.impersonation_request.approve",
+  ImpersonationRequestDeny: "dashboard.impersonation_request.deny",
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
@@ -73,5 +79,11 @@ export function eventTypeFor(action: AuditAction): AuditEventType {
       return AuditEventType.ProjectPublicTokenRotate;
     case AuditAction.UpdateUser:
       return AuditEventType.UserUpdate;
+    case AuditAction.RequestImpersonation:
+      return AuditEventType.ImpersonationRequestCreate;
+    case AuditAction.ApproveImpersonationRequest:
+      return AuditEventType.ImpersonationRequestApprove;
+    case AuditAction.DenyImpersonationRequest:
+      return AuditEventType.ImpersonationRequestDeny;
   }
 }

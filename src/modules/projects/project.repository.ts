@@ -1,5 +1,7 @@
 import type { Sql, SqlValue } from "../../db/database.js";
 import { keyset } from "../../db/keyset.js";
+import type { ApprovalRequirement } from "../policy/approval-requirement.js";
+import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { Project } from "./project.entity.js";
 
 /** Every statement on `projects`. */
@@ -64,6 +66,10 @@ export interface PolicyColumns {
   tokenTtlSeconds: number;
   /** null: no limit. */
   maxActiveSessionsPerImpersonator: number | null;
+  defaultMode: ImpersonationMode;
+  allowReadWrite: boolean;
+  requireApproval: ApprovalRequirement;
+  approvalTtlMinutes: number;
 }
 
 const policyColumns: Record<keyof PolicyColumns, string> = {
@@ -71,4 +77,11 @@ const policyColumns: Record<keyof PolicyColumns, string> = {
   allowFrontendAuthentication: "allow_frontend_authentication",
   tokenTtlSeconds: "token_ttl_seconds",
   maxActiveSessionsPerImpersonator: "max_active_sessions_per_impersonator",
+  defaultMode: "default_mode",
+  allowReadWrite: "allow_read_write",
+  requireApproval: "require_approval",
+  approvalTtlMinutes: "approval_ttl_minutes",
 };
+
+/** The policy's columns, in one order (old and new values in audit details list them so). */
+export const policyColumnNames = Object.keys(policyColumns) as ReadonlyArray<keyof PolicyColumns>;

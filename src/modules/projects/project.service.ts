@@ -11,7 +11,9 @@ import { detachedEntity } from "../../db/detached-entity.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { httpUrl, isPlausibleId, requiredText } from "../../graphql/validation.js";
-import { defaultTokenTtlSeconds, Project } from "./project.entity.js";
+import { ApprovalRequirement } from "../policy/approval-requirement.js";
+import { ImpersonationMode } from "../policy/impersonation-mode.js";
+import { defaultApprovalTtlMinutes, defaultTokenTtlSeconds, Project } from "./project.entity.js";
 import { projectRepository } from "./project.repository.js";
 
 export interface NewProject {
@@ -126,6 +128,11 @@ export class ProjectService {
       allowImpersonation: false,
       allowFrontendAuthentication: false,
       tokenTtlSeconds: defaultTokenTtlSeconds,
+      maxActiveSessionsPerImpersonator: null,
+      defaultMode: ImpersonationMode.READ_WRITE,
+      allowReadWrite: true,
+      requireApproval: ApprovalRequirement.PROTECTED_USERS,
+      approvalTtlMinutes: defaultApprovalTtlMinutes,
       createdAt: this.clock.now(),
     });
     await projectRepository.insert(tx.sql, project);

@@ -19,6 +19,7 @@ export function revokeSessionDraft(ctx: RequestContext, found: Session | null): 
     userId: session?.userId ?? null,
     impersonatorId: session?.impersonatorId ?? null,
     impersonatorEmail: session?.impersonatorEmail ?? null,
+    mode: session?.mode ?? null,
   };
 }
 
@@ -31,6 +32,7 @@ export function killSwitchRevokeDraft(session: Session, cause: string): AuditDra
     impersonatorId: session.impersonatorId,
     impersonatorEmail: session.impersonatorEmail,
     sessionId: session.id,
+    mode: session.mode,
     details: { cause },
   };
 }

@@ -1,6 +1,7 @@
 import { Entity, Index, PrimaryKey, Property } from "@mikro-orm/core";
 import { Field, ID, ObjectType } from "type-graphql";
 import { newId } from "../../auth/secrets.js";
+import { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { AuthenticationFactor, AuthenticationFactorType } from "./authentication-factor.types.js";
 
 /** An impersonation session: one hour, never extended, its only factor `impersonated`. */
@@ -30,6 +31,11 @@ export class Session {
 
   @Property({ type: "string", length: 64, unique: true })
   tokenHash!: string;
+
+  @Field(() => ImpersonationMode, { description: "What the impersonator may do; also the session JWT's imp.mode." })
+  /** Rows from before modes existed were READ_WRITE: how the hosted platforms behave. */
+  @Property({ type: "string", length: 16, default: ImpersonationMode.READ_WRITE })
+  mode!: ImpersonationMode;
 
   @Property({ type: "string", length: 64, unique: true })
   impersonationTokenId!: string;

@@ -55,6 +55,7 @@ export class SessionService {
       impersonatorEmail: token.impersonatorEmail,
       tokenHash: hashSecret(sessionToken),
       impersonationTokenId: token.id,
+      mode: token.mode,
       startedAt: now,
       lastAccessedAt: now,
       expiresAt: new Date(now.getTime() + sessionDurationMinutes * 60_000),

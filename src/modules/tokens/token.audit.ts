@@ -3,6 +3,7 @@ import { clipCharacters } from "../../graphql/validation.js";
 import type { AuditDraft } from "../audit/audit-log.service.js";
 import { AuditAction } from "../audit/audit-status.js";
 import { callerProjectOf, inEventProject } from "../audit/audit-draft-scope.js";
+import { ImpersonationMode } from "../policy/impersonation-mode.js";
 import type { ImpersonationToken } from "./impersonation-token.entity.js";
 
 /**
@@ -12,7 +13,10 @@ import type { ImpersonationToken } from "./impersonation-token.entity.js";
  */
 
 /** createImpersonationToken: what the caller asked for, and who asked. */
-export function createTokenDraft(ctx: RequestContext, input: { projectId?: unknown; userId?: unknown; reason?: unknown }): AuditDraft {
+export function createTokenDraft(
+  ctx: RequestContext,
+  input: { projectId?: unknown; userId?: unknown; reason?: unknown; mode?: unknown; requestId?: unknown },
+): AuditDraft {
   const member = ctx.actor.kind === "member" ? ctx.actor.member : null;
   return {
     action: AuditAction.CreateImpersonationToken,
@@ -21,6 +25,8 @@ export function createTokenDraft(ctx: RequestContext, input: { projectId?: unkno
     impersonatorId: member?.id ?? null,
     impersonatorEmail: member?.email ?? null,
     reason: typeof input.reason === "string" ? clipCharacters(input.reason.trim(), 500) || null : null,
+    mode: modeOrNull(input.mode),
+    impersonationRequestId: text(input.requestId),
   };
 }
 
@@ -38,9 +44,16 @@ export function authenticateTokenDraft(ctx: RequestContext, found: Impersonation
     impersonatorId: token?.impersonatorId ?? null,
     impersonatorEmail: token?.impersonatorEmail ?? null,
     reason: token?.reason ?? null,
+    mode: token?.mode ?? null,
+    impersonationRequestId: token?.impersonationRequestId ?? null,
   };
 }
 
 function text(value: unknown): string | null {
   return typeof value === "string" ? value : null;
+}
+
+/** An untrusted argument as a mode, or null. */
+export function modeOrNull(value: unknown): ImpersonationMode | null {
+  return Object.values(ImpersonationMode).includes(value as ImpersonationMode) ? (value as ImpersonationMode) : null;
 }

@@ -10,15 +10,28 @@ import { ErrorCode } from "../../errors/codes.js";
 import { isPlausibleId, requiredText } from "../../graphql/validation.js";
 import { countingOutcome, type Metrics } from "../../metrics/metrics.js";
 import type { AuditLog } from "../audit/audit-log.service.js";
-import { canImpersonate } from "../members/team-role.js";
+import type { ApprovalService } from "../approvals/approval.service.js";
+import type { ImpersonationRequest } from "../approvals/impersonation-request.entity.js";
+import { impersonationRequestRepository } from "../approvals/impersonation-request.repository.js";
+import type { ImpersonationMode } from "../policy/impersonation-mode.js";
+import type { Project } from "../projects/project.entity.js";
+import type { User } from "../users/user.entity.js";
+import { assertApproved, assertExchangeAllowed, assertImpersonationAllowed, assertModeAllowed, resolveMode } from "./impersonation-rules.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
-import { sessionRepository } from "../sessions/session.repository.js";
 import { userRepository } from "../users/user.repository.js";
 import { ImpersonationToken } from "./impersonation-token.entity.js";
 import { impersonationTokenRepository } from "./impersonation-token.repository.js";
 import { authenticateTokenDraft, createTokenDraft } from "./token.audit.js";
 import type { AuthenticateImpersonationTokenPayload, CreateImpersonationTokenPayload } from "./token.types.js";
+
+export interface CreateTokenInput {
+  projectId: string;
+  userId: string;
+  reason: string;
+  mode?: ImpersonationMode | null;
+  requestId?: string | null;
+}
 
 /** Longer presented tokens are unknown without hashing them. */
 export const maxTokenLength = 256;
@@ -32,25 +45,29 @@ export class TokenService {
     private readonly jwt: SessionJwt,
     private readonly failures: FailureLimiter,
     private readonly metrics: Metrics,
+    private readonly approvals: ApprovalService,
   ) {}
 
   /**
    * Issues a single-use token for impersonating `userId`, valid for the policy's TTL. Only for
-   * members whose role may impersonate (the authChecker), in a project whose policy allows it.
+   * members whose role may impersonate (the authChecker), in a project whose policy allows it; where
+   * approval is required, only from the caller's approved request (`requestId`), which it uses up.
    */
-  async create(ctx: RequestContext, input: { projectId: string; userId: string; reason: string }): Promise<CreateImpersonationTokenPayload> {
+  async create(ctx: RequestContext, input: CreateTokenInput): Promise<CreateImpersonationTokenPayload> {
     if (ctx.actor.kind !== "member") throw new AppError(ErrorCode.FORBIDDEN);
     const member = ctx.actor.member;
-    return countingOutcome(this.metrics.tokensCreated, this.audit.audited(ctx, createTokenDraft(ctx, input), async (tx) => {
+    return countingOutcome(this.metrics.tokensCreated, this.audit.audited(ctx, createTokenDraft(ctx, input), async (tx, draft) => {
       const reason = requiredText(input.reason, "reason", 500);
-      const project = await this.projects.requireForActor(tx.sql, ctx.actor, input.projectId);
-      if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
-      const user = isPlausibleId(input.userId) ? await userRepository.findInProject(tx.sql, project.id, input.userId) : null;
-      if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
-      // A protected user is never impersonated without an approved request (SPEC §9); approvals do not exist yet.
-      if (user.protected) throw new AppError(ErrorCode.APPROVAL_REQUIRED);
-
+      const { project, user, mode, request } = await this.planCreation(tx.sql, ctx, input);
+      draft.mode = mode;
+      draft.impersonationRequestId = request?.id ?? null;
       const now = this.clock.now();
+      if (request) {
+        if (reason !== request.reason) throw new AppError(ErrorCode.BAD_USER_INPUT, "The reason must be the approved request's reason.");
+        // One conditional update: of concurrent creations from one approval exactly one wins.
+        if (!(await impersonationRequestRepository.markUsed(tx.sql, request.id, now))) throw new AppError(ErrorCode.IMPERSONATION_REQUEST_NOT_APPROVED);
+      }
+
       const token = randomSecret(SecretPrefix.impersonationToken);
       const row = detachedEntity(ImpersonationToken, {
         id: newId("imptoken"),
@@ -60,6 +77,8 @@ export class TokenService {
         impersonatorEmail: member.email,
         reason,
         tokenHash: hashSecret(token),
+        mode,
+        impersonationRequestId: request?.id ?? null,
         createdAt: now,
         expiresAt: new Date(now.getTime() + project.tokenTtlSeconds * 1000),
         usedAt: null,
@@ -69,6 +88,28 @@ export class TokenService {
 
       return { token, expiresAt: row.expiresAt, launchUrl: launchUrlFor(project.loginRedirectUrl, token) };
     }));
+  }
+
+  /**
+   * Every rule token creation checks before it writes, in the order it checks them (also what
+   * `impersonationCheck` runs): the project, its policy, the approved request named, the user, the
+   * mode, and whether approval is required. Throws the code the call gets.
+   */
+  async planCreation(
+    sql: Sql,
+    ctx: RequestContext,
+    input: { projectId: string; userId: string; mode?: ImpersonationMode | null; requestId?: string | null },
+  ): Promise<{ project: Project; user: User; mode: ImpersonationMode; request: ImpersonationRequest | null }> {
+    if (ctx.actor.kind !== "member") throw new AppError(ErrorCode.FORBIDDEN);
+    const project = await this.projects.requireForActor(sql, ctx.actor, input.projectId);
+    assertImpersonationAllowed(project);
+    const request = input.requestId === null || input.requestId === undefined ? null : await this.approvals.requestForToken(sql, ctx.actor.member, project, input);
+    const user = isPlausibleId(input.userId) ? await userRepository.findInProject(sql, project.id, input.userId) : null;
+    if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
+    const mode = request ? request.mode : resolveMode(project, input.mode);
+    if (request) assertModeAllowed(project, mode);
+    assertApproved(project, user, request !== null);
+    return { project, user, mode, request };
   }
 
   /**
@@ -100,28 +141,19 @@ export class TokenService {
       if (actor.kind === "frontend" && !project.allowFrontendAuthentication) {
         throw new AppError(ErrorCode.FRONTEND_AUTHENTICATION_DISABLED);
       }
-      if (!project.allowImpersonation) throw new AppError(ErrorCode.IMPERSONATION_DISABLED);
+      assertImpersonationAllowed(project);
       // Voided by a kill switch: gone, whatever else has happened since.
       if (row.voidedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_NOT_FOUND);
       if (row.usedAt) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
       const now = this.clock.now();
       if (row.expiresAt.getTime() <= now.getTime()) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_EXPIRED);
-      if (!impersonator || impersonator.disabled || !canImpersonate(impersonator.role)) {
-        throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
-      }
-      // Protected since the token was created: refused, and the token stays unused.
-      if (user?.protected) throw new AppError(ErrorCode.APPROVAL_REQUIRED);
-      // Counted inside the transaction that holds the project's chain lock (taken first by
-      // audited), so concurrent exchanges in this project count one after another. Refused: the
-      // token stays unused, usable until it expires should a slot free up.
-      const limit = project.maxActiveSessionsPerImpersonator;
-      if (limit !== null && limit !== undefined && (await sessionRepository.countActiveFor(tx.sql, project.id, row.impersonatorId, now)) >= limit) {
-        throw new AppError(ErrorCode.IMPERSONATION_LIMIT_REACHED);
-      }
+      if (!user) throw new AppError(ErrorCode.NOT_FOUND, "The token's user no longer exists.");
+      // Refused here, the token stays unused: usable until it expires should the refusal's cause
+      // go away (a session slot freeing up, say).
+      await assertExchangeAllowed(tx.sql, { project, impersonator, user, mode: row.mode, approved: row.impersonationRequestId !== null }, now);
 
       if (!(await impersonationTokenRepository.markUsed(tx.sql, row.id, now))) throw new AppError(ErrorCode.IMPERSONATION_TOKEN_ALREADY_USED);
 
-      if (!user) throw new AppError(ErrorCode.NOT_FOUND, "The token's user no longer exists.");
       const { session, sessionToken } = await this.sessions.start(tx.sql, row, now);
       draft.sessionId = session.id;
       const sessionJwt = this.jwt.signFor(session);

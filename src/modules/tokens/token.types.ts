@@ -1,4 +1,5 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
+import { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { Session } from "../sessions/session.entity.js";
 import { User } from "../users/user.entity.js";
 
@@ -10,8 +11,14 @@ export class CreateImpersonationTokenInput {
   @Field(() => ID)
   userId!: string;
 
-  @Field(() => String, { description: "Why; required, 1 to 500 characters after trimming. Kept in the audit log." })
+  @Field(() => String, { description: "Why; required, 1 to 500 characters after trimming. Kept in the audit log. With requestId: the request's reason." })
   reason!: string;
+
+  @Field(() => ImpersonationMode, { nullable: true, description: "Defaults to the policy's defaultMode (with requestId: the request's mode)." })
+  mode?: ImpersonationMode | null;
+
+  @Field(() => ID, { nullable: true, description: "The caller's approved impersonation request, where the policy or a protected user requires one; used once." })
+  requestId?: string | null;
 }
 
 @ObjectType()

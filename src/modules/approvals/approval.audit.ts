@@ -1,0 +1,49 @@
+import type { RequestContext } from "../../context.js";
+import { clipCharacters } from "../../graphql/validation.js";
+import type { AuditDraft } from "../audit/audit-log.service.js";
+import { AuditAction } from "../audit/audit-status.js";
+import { modeOrNull } from "../tokens/token.audit.js";
+import type { ImpersonationRequest } from "./impersonation-request.entity.js";
+
+/**
+ * The audit drafts of the approval mutations, for the service and for a call the authorization
+ * matrix refused (audit-denials.ts): arguments are untrusted there, and anything not a string is
+ * recorded as null. The event's impersonator is the requester (who would impersonate); its actor
+ * is the caller (the requester, or the deciding ADMIN).
+ */
+
+/** requestImpersonation: what the member asked for. */
+export function requestImpersonationDraft(ctx: RequestContext, input: { projectId?: unknown; userId?: unknown; reason?: unknown; mode?: unknown }): AuditDraft {
+  const member = ctx.actor.kind === "member" ? ctx.actor.member : null;
+  return {
+    action: AuditAction.RequestImpersonation,
+    projectId: text(input.projectId),
+    userId: text(input.userId),
+    impersonatorId: member?.id ?? null,
+    impersonatorEmail: member?.email ?? null,
+    reason: typeof input.reason === "string" ? clipCharacters(input.reason.trim(), 500) || null : null,
+    mode: modeOrNull(input.mode),
+  };
+}
+
+/** approve/denyImpersonationRequest: about the request `found` (null while unknown), in its project's log. */
+export function decideRequestDraft(
+  action: typeof AuditAction.ApproveImpersonationRequest | typeof AuditAction.DenyImpersonationRequest,
+  found: ImpersonationRequest | null,
+  requestId: unknown,
+): AuditDraft {
+  return {
+    action,
+    projectId: found?.projectId ?? null,
+    userId: found?.userId ?? null,
+    impersonatorId: found?.requesterId ?? null,
+    impersonatorEmail: found?.requesterEmail ?? null,
+    reason: found?.reason ?? null,
+    mode: found?.mode ?? null,
+    impersonationRequestId: found?.id ?? text(requestId),
+  };
+}
+
+function text(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
