@@ -40,8 +40,8 @@ function clientFor(tw: TestWorld, options: Partial<MasqueradeClientOptions> = {}
   return { client, fetches };
 }
 
-async function issue(member: Member = world.supportManager, projectId = world.projectId, userId = world.userId) {
-  const data = await gqlOk(t.url, member.credential, CreateImpersonationTokenDocument, { input: { projectId, userId, reason: "Ticket 14: the SDK" } });
+async function issue(member: Member = world.supportManager, projectId = world.projectId, userId = world.userId, mode?: "READ_ONLY" | "READ_WRITE") {
+  const data = await gqlOk(t.url, member.credential, CreateImpersonationTokenDocument, { input: { projectId, userId, reason: "Ticket 14: the SDK", mode } });
   return data.createImpersonationToken;
 }
 
@@ -344,19 +344,32 @@ describe("sessions.authenticateJwt: local verification", () => {
 });
 
 describe("requireWritable", () => {
-  it("lets a read-write impersonation through and refuses anything else with IMPERSONATION_READ_ONLY", async () => {
+  const refusal = (session: Parameters<typeof requireWritable>[0]) => {
+    try {
+      requireWritable(session);
+    } catch (failure) {
+      return failure;
+    }
+    return null;
+  };
+
+  it("lets a read-write impersonation through", async () => {
     const { client } = clientFor({ t, world });
-    const exchanged = await client.impersonation.authenticate((await issue()).token);
+    const exchanged = await client.impersonation.authenticate((await issue(world.supportManager, world.projectId, world.userId, "READ_WRITE")).token);
     const session = await client.sessions.authenticateJwt(exchanged.sessionJwt);
     expect(session.mode).toBe("READ_WRITE");
-    expect(() => requireWritable(session)).not.toThrow();
-    for (const refused of [{ ...session, mode: "READ_ONLY" as const }, null, undefined]) {
-      let error: unknown;
-      try {
-        requireWritable(refused);
-      } catch (failure) {
-        error = failure;
-      }
+    expect(refusal(session)).toBeNull();
+  });
+
+  it("refuses a read-only impersonation (from the JWT's imp claim and from the server alike), and no session at all", async () => {
+    const { client } = clientFor({ t, world });
+    const exchanged = await client.impersonation.authenticate((await issue(world.supportManager, world.projectId, world.userId, "READ_ONLY")).token);
+    expect(jwtParts(exchanged.sessionJwt).claims.imp).toEqual({ mode: "read_only" });
+    const fromJwt = await client.sessions.authenticateJwt(exchanged.sessionJwt);
+    const fromServer = (await client.sessions.authenticate({ sessionToken: exchanged.sessionToken })).session;
+    for (const session of [exchanged.session, fromJwt, fromServer, null, undefined]) {
+      expect(session?.mode ?? null).toBe(session ? "READ_ONLY" : null);
+      const error = refusal(session);
       expect(error).toBeInstanceOf(MasqueradeError);
       expect(error).toMatchObject({ name: "MasqueradeError", code: "IMPERSONATION_READ_ONLY" });
     }

@@ -112,7 +112,7 @@ describe.skipIf(!chromiumAvailable)("the client SDK and the demo app in headless
       expect(text).toMatch(/(59|60) min \d\d s left/);
       expect(await banner(page).getAttribute("role")).toBe("region");
       // Styled by its adopted style sheet, which the page's strict CSP (style-src 'self') allows.
-      expect(await page.locator("[data-masquerade-banner] .bar").evaluate((bar) => getComputedStyle(bar).backgroundColor)).toBe("rgb(91, 26, 0)");
+      expect(await page.locator("[data-masquerade-banner] .bar").evaluate((bar) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(bar).backgroundColor)).toBe("rgb(91, 26, 0)");
       expect(visitor.consoleErrors).toEqual([]);
 
       const local = await click(page, "Check with the backend (local JWT check)");
@@ -121,10 +121,11 @@ describe.skipIf(!chromiumAvailable)("the client SDK and the demo app in headless
       expect(await click(page, "Check with the backend (asks Masquerade)")).toMatchObject({ status: 200, session: { sessionId: local.session!.sessionId } });
       expect(await click(page, "Save a note (a write)")).toMatchObject({ status: 200, saved: true });
 
-      const jwt = await page.evaluate(() => JSON.parse(sessionStorage.getItem("masquerade.session")!).sessionJwt as string);
+      const stored = () => page.evaluate<string | null>('sessionStorage.getItem("masquerade.session")');
+      const jwt = JSON.parse((await stored())!).sessionJwt as string;
       await page.getByRole("button", { name: "End impersonation" }).click();
       await expect.poll(() => banner(page).isVisible()).toBe(false);
-      expect(await page.evaluate(() => sessionStorage.getItem("masquerade.session"))).toBeNull();
+      expect(await stored()).toBeNull();
       // The next check is refused: the tab has no session any more, and Masquerade refuses the old JWT.
       expect(await click(page, "Check with the backend (local JWT check)")).toMatchObject({ status: 401, code: "SESSION_NOT_FOUND" });
       const serverCheck = await fetch(`${demo.origin}/api/session`, { headers: { authorization: `Bearer ${jwt}` } });

@@ -103,7 +103,7 @@ export class MasqueradeClient {
           requestId: result.requestId,
           sessionToken: result.sessionToken,
           sessionJwt: result.sessionJwt,
-          session: sessionFromServer(result.session, result.sessionJwt),
+          session: sessionFromServer(result.session),
           user: userFromServer(result.user),
         };
       },
@@ -112,13 +112,12 @@ export class MasqueradeClient {
       async authenticate(reference) {
         const data = await transport.request(SdkAuthenticateSessionDocument, oneOf(reference, ["sessionToken", "sessionJwt"]));
         const result = data.authenticateSession;
-        return { sessionJwt: result.sessionJwt, session: sessionFromServer(result.session, result.sessionJwt), user: userFromServer(result.user) };
+        return { sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) };
       },
       async revoke(reference) {
         const data = await transport.request(SdkRevokeSessionDocument, oneOf(reference, ["sessionId", "sessionToken", "sessionJwt"]));
         const { requestId, session } = data.revokeSession;
-        const jwt = "sessionJwt" in reference ? reference.sessionJwt : null;
-        return { requestId, session: { ...sessionFromServer(session, jwt), revokedAt: session.revokedAt ? new Date(session.revokedAt) : null } };
+        return { requestId, session: { ...sessionFromServer(session), revokedAt: session.revokedAt ? new Date(session.revokedAt) : null } };
       },
       authenticateJwt: (sessionJwt) => verifier.verify(sessionJwt),
     };

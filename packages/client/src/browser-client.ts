@@ -95,7 +95,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       try {
         const data = await transport.request(SdkAuthenticateSessionDocument, { sessionToken: stored.sessionToken });
         const result = data.authenticateSession;
-        store.write({ sessionToken: stored.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session, result.sessionJwt), user: userFromServer(result.user) });
+        store.write({ sessionToken: stored.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
       } catch (error) {
         forgetIfOver(error);
         throw error;
@@ -141,7 +141,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       }
       const data = await transport.request(SdkAuthenticateImpersonationTokenDocument, { token });
       const result = data.authenticateImpersonationToken;
-      store.write({ sessionToken: result.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session, result.sessionJwt), user: userFromServer(result.user) });
+      store.write({ sessionToken: result.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
       changed();
       return view();
     },

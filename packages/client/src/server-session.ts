@@ -1,18 +1,14 @@
 import type { SdkSessionFragment, SdkUserFragment } from "./generated/sdk-documents.js";
-import { modeFromClaim, modeFromEnum, unverifiedClaims, type MasqueradeSession, type MasqueradeUser } from "./session.js";
+import { modeFromEnum, type MasqueradeSession, type MasqueradeUser } from "./session.js";
 
-/**
- * The SDK's view of a session the server returned. The mode comes from `Session.mode` when the
- * server has it, else from the `imp` claim of the JWT the server just issued with it.
- */
-export function sessionFromServer(session: SdkSessionFragment & { mode?: unknown }, sessionJwt: string | null): MasqueradeSession {
-  const mode = session.mode !== undefined ? modeFromEnum(session.mode) : modeFromClaim(sessionJwt ? unverifiedClaims(sessionJwt).imp : undefined);
+/** The SDK's view of a session the server returned (`expiresAt`: when the session ends). */
+export function sessionFromServer(session: SdkSessionFragment): MasqueradeSession {
   return {
     sessionId: session.id,
     userId: session.userId,
     projectId: session.projectId,
     impersonator: { id: session.impersonatorId, email: session.impersonatorEmail },
-    mode,
+    mode: modeFromEnum(session.mode),
     expiresAt: new Date(session.expiresAt),
   };
 }

@@ -16,8 +16,12 @@ interface StoredJson {
   user: MasqueradeUser;
 }
 
-/** The minimum of the Web Storage API the store needs (sessionStorage, or anything alike). */
-export type KeyValueStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
+/** The part of the Web Storage API the store needs (sessionStorage, or anything alike). */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
 
 /** Keeps the session under one key of a Web Storage; anything unreadable there counts as no session. */
 export class SessionStore {

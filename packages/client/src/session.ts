@@ -42,12 +42,12 @@ export function modeFromClaim(imp: unknown): ImpersonationMode {
   return mode === "read_write" ? "READ_WRITE" : "READ_ONLY";
 }
 
-/** The mode of a GraphQL `Session.mode` value (absent on a server older than SPEC §9: see modeFromClaim). */
+/** The mode of a GraphQL `Session.mode` value; anything unexpected is taken as read-only. */
 export function modeFromEnum(mode: unknown): ImpersonationMode {
   return mode === "READ_WRITE" ? "READ_WRITE" : "READ_ONLY";
 }
 
-/** The payload of a compact JWT, unverified: only for a JWT this SDK just received from the server itself. */
+/** The payload of a compact JWT, unverified: only to read the `exp` of a JWT the server just handed to this client. */
 export function unverifiedClaims(jwt: string): Record<string, unknown> {
   const payload = jwt.split(".")[1];
   if (!payload) return {};

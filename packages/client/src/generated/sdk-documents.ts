@@ -4,7 +4,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-export type SdkSessionFragment = { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, startedAt: string, expiresAt: string, revokedAt: string | null };
+/** READ_ONLY: the application should refuse writes during the impersonation (the session JWT's imp.mode says so). */
+export type ImpersonationMode =
+  | 'READ_ONLY'
+  | 'READ_WRITE';
+
+export type SdkSessionFragment = { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, mode: ImpersonationMode, startedAt: string, expiresAt: string, revokedAt: string | null };
 
 export type SdkUserFragment = { id: string, email: string, name: string | null };
 
@@ -13,7 +18,7 @@ export type SdkAuthenticateImpersonationTokenMutationVariables = Exact<{
 }>;
 
 
-export type SdkAuthenticateImpersonationTokenMutation = { authenticateImpersonationToken: { requestId: string, sessionToken: string, sessionJwt: string, user: { id: string, email: string, name: string | null }, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, startedAt: string, expiresAt: string, revokedAt: string | null } } };
+export type SdkAuthenticateImpersonationTokenMutation = { authenticateImpersonationToken: { requestId: string, sessionToken: string, sessionJwt: string, user: { id: string, email: string, name: string | null }, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, mode: ImpersonationMode, startedAt: string, expiresAt: string, revokedAt: string | null } } };
 
 export type SdkAuthenticateSessionMutationVariables = Exact<{
   sessionToken?: string | null | undefined;
@@ -21,7 +26,7 @@ export type SdkAuthenticateSessionMutationVariables = Exact<{
 }>;
 
 
-export type SdkAuthenticateSessionMutation = { authenticateSession: { sessionJwt: string, user: { id: string, email: string, name: string | null }, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, startedAt: string, expiresAt: string, revokedAt: string | null } } };
+export type SdkAuthenticateSessionMutation = { authenticateSession: { sessionJwt: string, user: { id: string, email: string, name: string | null }, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, mode: ImpersonationMode, startedAt: string, expiresAt: string, revokedAt: string | null } } };
 
 export type SdkRevokeSessionMutationVariables = Exact<{
   sessionId?: string | null | undefined;
@@ -30,7 +35,7 @@ export type SdkRevokeSessionMutationVariables = Exact<{
 }>;
 
 
-export type SdkRevokeSessionMutation = { revokeSession: { requestId: string, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, startedAt: string, expiresAt: string, revokedAt: string | null } } };
+export type SdkRevokeSessionMutation = { revokeSession: { requestId: string, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, mode: ImpersonationMode, startedAt: string, expiresAt: string, revokedAt: string | null } } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -57,6 +62,7 @@ export const SdkSessionFragmentDoc = new TypedDocumentString(`
   userId
   impersonatorId
   impersonatorEmail
+  mode
   startedAt
   expiresAt
   revokedAt
@@ -89,6 +95,7 @@ export const SdkAuthenticateImpersonationTokenDocument = new TypedDocumentString
   userId
   impersonatorId
   impersonatorEmail
+  mode
   startedAt
   expiresAt
   revokedAt
@@ -116,6 +123,7 @@ export const SdkAuthenticateSessionDocument = new TypedDocumentString(`
   userId
   impersonatorId
   impersonatorEmail
+  mode
   startedAt
   expiresAt
   revokedAt
@@ -144,6 +152,7 @@ export const SdkRevokeSessionDocument = new TypedDocumentString(`
   userId
   impersonatorId
   impersonatorEmail
+  mode
   startedAt
   expiresAt
   revokedAt
