@@ -5,7 +5,7 @@ import { GraphQLTransport, serverUrl } from "./graphql-transport.js";
 import { JwksCache } from "./jwks-cache.js";
 import { sessionFromServer, userFromServer } from "./server-session.js";
 import type { MasqueradeSession, MasqueradeUser } from "./session.js";
-import { defaultClockToleranceSeconds, SessionJwtVerifier } from "./session-jwt-verifier.js";
+import { defaultClockToleranceSeconds, defaultRememberedJwts, SessionJwtVerifier } from "./session-jwt-verifier.js";
 
 export interface MasqueradeClientOptions {
   /** Masquerade's URL, with or without `/graphql` (e.g. `https://masquerade.example.com`). */
@@ -24,6 +24,11 @@ export interface MasqueradeClientOptions {
   jwksMaxAgeMs?: number;
   /** The least time between two JWKS fetches caused by an unknown `kid` (default 30 s; the server publishes a new key 70 s before it signs with it). */
   jwksCooldownMs?: number;
+  /**
+   * How many verified JWTs are remembered, so that the next check of the same JWT is a lookup and
+   * the expiry check rather than an ECDSA verification (default 10,000; 0 verifies every time).
+   */
+  rememberVerifiedJwts?: number;
   /** Milliseconds before a request to Masquerade is abandoned with NETWORK_ERROR (default 10 s). */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -92,6 +97,7 @@ export class MasqueradeClient {
       issuer: options.issuer ?? serverUrl(this.transport.url, "").replace(/\/$/, ""),
       projectId: options.projectId,
       clockToleranceSeconds: tolerance,
+      rememberedJwts: Math.max(0, Math.floor(options.rememberVerifiedJwts ?? defaultRememberedJwts)),
     });
     const transport = this.transport;
 

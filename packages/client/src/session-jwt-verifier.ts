@@ -10,8 +10,8 @@ export const sessionJwtAlgorithm = "ES256";
 /** How far past its `exp` a JWT is still accepted, for clocks that disagree a little (seconds). */
 export const defaultClockToleranceSeconds = 10;
 
-/** How many verified JWTs are remembered: a client presents the same JWT until it refreshes it. */
-const rememberedJwts = 10_000;
+/** How many verified JWTs are remembered by default: a client presents the same JWT until it refreshes it. */
+export const defaultRememberedJwts = 10_000;
 
 export interface SessionJwtVerifierOptions {
   keys: JwksCache;
@@ -19,6 +19,8 @@ export interface SessionJwtVerifierOptions {
   issuer: string;
   projectId: string;
   clockToleranceSeconds: number;
+  /** At most this many verified JWTs are remembered (0: every JWT's signature is verified each time). */
+  rememberedJwts: number;
 }
 
 /**
@@ -78,8 +80,10 @@ export class SessionJwtVerifier {
       throw notFound("the session JWT does not verify", error);
     }
     const session = sessionOf(payload);
-    if (this.verified.size >= rememberedJwts) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(jwt, { kid, exp: payload.exp!, session });
+    if (this.options.rememberedJwts > 0) {
+      if (this.verified.size >= this.options.rememberedJwts) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(jwt, { kid, exp: payload.exp!, session });
+    }
     return { ...session, impersonator: { ...session.impersonator } };
   }
 
