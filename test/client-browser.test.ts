@@ -1,10 +1,12 @@
 import { CreateImpersonationTokenDocument, CreateProjectDocument, CreateUserDocument, SetImpersonationPolicyDocument, UpdateProjectDocument } from "@masquerade/client/operations";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gql, gqlOk } from "./harness/client.js";
-import { startDemoApp, type DemoApp } from "./harness/demo-app.js";
+import { runDemoAdmin, startDemoApp, type DemoApp } from "./harness/demo-app.js";
 import { chromiumPath, isCi } from "./harness/global-setup.js";
+import { tempDir } from "./harness/test-app.js";
 import { useTestWorld } from "./harness/test-world.js";
 
 /**
@@ -158,6 +160,39 @@ describe.skipIf(!chromiumAvailable)("the client SDK and the demo app in headless
       expect(await click(page, "Save a note (a write)")).toMatchObject({ status: 403, code: "IMPERSONATION_READ_ONLY" });
     } finally {
       await visitor.close();
+    }
+  });
+
+  it("follows README's walkthrough: bootstrap.json, admin.mjs setup, the demo app with --credentials, admin.mjs launch", async () => {
+    // What `npm run bootstrap -- … --out bootstrap.json` writes, for the world's bootstrapped project.
+    const files = tempDir("masquerade-walkthrough-");
+    const credentialsFile = join(files.path, "bootstrap.json");
+    writeFileSync(
+      credentialsFile,
+      JSON.stringify({ adminMemberId: world.admin.id, adminApiKey: world.admin.apiKey, projectId: world.projectId, projectSecret: world.projectSecret, publicToken: world.publicToken }),
+    );
+    const app = await startDemoApp({ masqueradeUrl: t.url, issuer: t.app.publicUrl, credentialsFile });
+    try {
+      await gqlOk(t.url, world.admin.credential, UpdateProjectDocument, { id: world.projectId, input: { loginRedirectUrl: `${app.origin}/authenticate` } });
+      const setup = await runDemoAdmin(["setup", "--credentials", credentialsFile], t.url);
+      expect(setup).toMatchObject({ impersonation: "on", frontendAuthentication: "on", user: { email: "jane@example.com" } });
+      expect(await runDemoAdmin(["setup", "--credentials", credentialsFile], t.url)).toEqual(setup); // again: nothing new
+      const { launchUrl } = (await runDemoAdmin(["launch", "--credentials", credentialsFile, "--mode", "READ_ONLY"], t.url)) as { launchUrl: string };
+      expect(launchUrl.startsWith(`${app.origin}/authenticate?token_type=impersonation&token=`)).toBe(true);
+
+      const visitor = await visit(launchUrl);
+      try {
+        await visitor.page.waitForURL(`${app.origin}/`);
+        await expect.poll(() => banner(visitor.page).isVisible()).toBe(true);
+        expect(await bannerText(visitor.page)).toContain(`${world.admin.email} is viewing as jane@example.com`);
+        expect(await bannerText(visitor.page)).toContain("Read-only");
+        expect(await click(visitor.page, "Check with the backend (local JWT check)")).toMatchObject({ status: 200, session: { impersonator: { email: world.admin.email } } });
+      } finally {
+        await visitor.close();
+      }
+    } finally {
+      await app.stop();
+      files.remove();
     }
   });
 

@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { promisify } from "node:util";
 
 const demoServer = resolve(import.meta.dirname, "../../examples/demo-app/server.mjs");
+const demoAdmin = resolve(import.meta.dirname, "../../examples/demo-app/admin.mjs");
 
 export interface DemoApp {
   /** Where it listens, e.g. http://127.0.0.1:40123. */
@@ -13,22 +15,26 @@ export interface DemoApp {
   stop(): Promise<void>;
 }
 
+/** Runs examples/demo-app/admin.mjs (the walkthrough's staff commands) and returns its first stdout line, parsed. */
+export async function runDemoAdmin(args: string[], masqueradeUrl: string): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [demoAdmin, ...args], { env: { PATH: process.env.PATH, MASQUERADE_URL: masqueradeUrl }, timeout: 30_000 });
+  return JSON.parse(stdout.split("\n")[0]!) as Record<string, unknown>;
+}
+
 /**
  * Starts examples/demo-app as its own process (plain `node server.mjs`, the compiled SDK from
  * node_modules) on a free port of 127.0.0.1, and resolves once it says where it listens.
  */
-export async function startDemoApp(env: { masqueradeUrl: string; issuer: string; projectId: string; projectSecret: string; publicToken: string }): Promise<DemoApp> {
-  const child: ChildProcess = spawn(process.execPath, [demoServer], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      MASQUERADE_URL: env.masqueradeUrl,
-      MASQUERADE_ISSUER: env.issuer,
-      MASQUERADE_PROJECT_ID: env.projectId,
-      MASQUERADE_PROJECT_SECRET: env.projectSecret,
-      MASQUERADE_PUBLIC_TOKEN: env.publicToken,
-    },
+export async function startDemoApp(
+  env: { masqueradeUrl: string; issuer: string } & ({ projectId: string; projectSecret: string; publicToken: string } | { credentialsFile: string }),
+): Promise<DemoApp> {
+  const project =
+    "credentialsFile" in env
+      ? {}
+      : { MASQUERADE_PROJECT_ID: env.projectId, MASQUERADE_PROJECT_SECRET: env.projectSecret, MASQUERADE_PUBLIC_TOKEN: env.publicToken };
+  const args = "credentialsFile" in env ? ["--credentials", env.credentialsFile] : [];
+  const child: ChildProcess = spawn(process.execPath, [demoServer, ...args], {
+    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", MASQUERADE_URL: env.masqueradeUrl, MASQUERADE_ISSUER: env.issuer, ...project },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
