@@ -301,6 +301,16 @@ function readmeWorkedExample(): { bootstrapCommand: string; blocks: string[] } {
   return { bootstrapCommand, blocks };
 }
 
+/** README's safety section's ```sh blocks, in order: pasted after the worked example's. */
+function readmeSafetyBlocks(): string[] {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const start = readme.indexOf("## Safety policies:");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
+  if (start < 0 || blocks.length === 0) throw new Error("README has no safety section with ```sh blocks");
+  return blocks;
+}
+
 /** Runs `command` with `input` on stdin, as text pasted into a terminal is read. */
 function runWithInput(command: string, args: string[], input: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
@@ -313,6 +323,31 @@ function runWithInput(command: string, args: string[], input: string, options: {
     child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input);
   });
+}
+
+/**
+ * Runs README's bootstrap command on a fresh database, starts the server on it, and pastes `blocks`
+ * into `shell` in a fresh directory, as a reader following README would.
+ */
+async function pasteIntoBootstrappedInstall(shell: string, args: string[], blocks: string[]): Promise<CliResult> {
+  const { bootstrapCommand } = readmeWorkedExample();
+  const db = await freshDatabaseUrl();
+  const dir = tempDir("masquerade-readme-");
+  try {
+    const boot = await runCommand("sh", ["-c", bootstrapCommand.replace("npm run bootstrap --", 'node "$0"'), cli], db.url, dir.path);
+    expect(boot.code, boot.stderr).toBe(0);
+    expect(statSync(join(dir.path, "bootstrap.json")).mode & 0o777).toBe(0o600);
+    const t = await startTestApp({ databaseUrl: db.url });
+    try {
+      const env = { ...process.env, MASQUERADE_URL: t.baseUrl, HOME: dir.path };
+      return await runWithInput(shell, args, blocks.join(""), { cwd: dir.path, env });
+    } finally {
+      await t.close();
+    }
+  } finally {
+    dir.remove();
+    await db.drop();
+  }
 }
 
 describe("README's worked example, pasted into bash and zsh", () => {
@@ -328,46 +363,41 @@ describe("README's worked example, pasted into bash and zsh", () => {
   for (const [shell, args] of shells) {
     const available = tools && hostRuns(shell, ["-c", "true"]);
     it.skipIf(skipWithout(available))(`runs from bootstrap to the audit trail in ${shell} (needs ${shell}, curl, jq, base64)`, async () => {
-      const { bootstrapCommand, blocks } = readmeWorkedExample();
-      const db = await freshDatabaseUrl();
-      const dir = tempDir("masquerade-readme-");
-      try {
-        const boot = await runCommand("sh", ["-c", bootstrapCommand.replace("npm run bootstrap --", 'node "$0"'), cli], db.url, dir.path);
-        expect(boot.code, boot.stderr).toBe(0);
-        expect(statSync(join(dir.path, "bootstrap.json")).mode & 0o777).toBe(0o600);
+      const pasted = await pasteIntoBootstrappedInstall(shell, args, readmeWorkedExample().blocks);
+      expect(pasted.code, pasted.stderr).toBe(0);
+      expect(pasted.stderr.split("\n").filter((line) => shellErrors.test(line))).toEqual([]);
+      expect(pasted.stdout).toContain("IMPERSONATION_TOKEN_ALREADY_USED");
+      expect(pasted.stdout).toContain("SESSION_REVOKED");
 
-        const t = await startTestApp({ databaseUrl: db.url });
-        try {
-          const env = { ...process.env, MASQUERADE_URL: t.baseUrl, HOME: dir.path };
-          const pasted = await runWithInput(shell, args, blocks.join(""), { cwd: dir.path, env });
-          expect(pasted.code, pasted.stderr).toBe(0);
-          expect(pasted.stderr.split("\n").filter((line) => shellErrors.test(line))).toEqual([]);
-          expect(pasted.stdout).toContain("IMPERSONATION_TOKEN_ALREADY_USED");
-          expect(pasted.stdout).toContain("SESSION_REVOKED");
-
-          const trail = JSON.parse(lastLine(pasted.stdout)) as {
-            data: { auditEvents: { edges: Array<{ node: { action: string; status: string; errorCode: string | null; impersonatorEmail: string | null; user: { email: string } | null } }> } };
-          };
-          const events = trail.data.auditEvents.edges.map((edge) => edge.node).reverse();
-          expect(events.map((event) => [event.action, event.status, event.errorCode])).toEqual([
-            ["SetImpersonationPolicy", "SUCCESS", null],
-            ["CreateImpersonationToken", "SUCCESS", null],
-            ["AuthenticateImpersonationToken", "SUCCESS", null],
-            ["AuthenticateImpersonationToken", "FAILURE", "IMPERSONATION_TOKEN_ALREADY_USED"],
-            ["RevokeSession", "SUCCESS", null],
-          ]);
-          // Sam's key (picked out of step 2's response) made the token, for Jane (the user of step 2).
-          for (const event of events.slice(1)) {
-            expect(event.impersonatorEmail).toBe("sam@example.com");
-            expect(event.user?.email).toBe("jane@customer.com");
-          }
-        } finally {
-          await t.close();
-        }
-      } finally {
-        dir.remove();
-        await db.drop();
+      const trail = JSON.parse(lastLine(pasted.stdout)) as {
+        data: { auditEvents: { edges: Array<{ node: { action: string; status: string; errorCode: string | null; impersonatorEmail: string | null; user: { email: string } | null } }> } };
+      };
+      const events = trail.data.auditEvents.edges.map((edge) => edge.node).reverse();
+      expect(events.map((event) => [event.action, event.status, event.errorCode])).toEqual([
+        ["SetImpersonationPolicy", "SUCCESS", null],
+        ["CreateImpersonationToken", "SUCCESS", null],
+        ["AuthenticateImpersonationToken", "SUCCESS", null],
+        ["AuthenticateImpersonationToken", "FAILURE", "IMPERSONATION_TOKEN_ALREADY_USED"],
+        ["RevokeSession", "SUCCESS", null],
+      ]);
+      // Sam's key (picked out of step 2's response) made the token, for Jane (the user of step 2).
+      for (const event of events.slice(1)) {
+        expect(event.impersonatorEmail).toBe("sam@example.com");
+        expect(event.user?.email).toBe("jane@customer.com");
       }
+    }, 60_000);
+
+    it.skipIf(skipWithout(available))(`runs the safety section after it in ${shell}: one policy call, request, approval, a read-only launch`, async () => {
+      const pasted = await pasteIntoBootstrappedInstall(shell, args, [...readmeWorkedExample().blocks, ...readmeSafetyBlocks()]);
+      expect(pasted.code, pasted.stderr).toBe(0);
+      expect(pasted.stderr.split("\n").filter((line) => shellErrors.test(line))).toEqual([]);
+      // No step failed: `pick` prints a failed step's errors on stderr.
+      expect(pasted.stderr).not.toMatch(/"extensions"/);
+      expect(pasted.stdout).toMatch(/"requireApproval":"PROTECTED_USERS"/);
+      expect(pasted.stdout).toMatch(/"allowed":false,"requiresApproval":true,"reasonCode":"APPROVAL_REQUIRED"/);
+      expect(pasted.stdout).toMatch(/"approveImpersonationRequest":\{"status":"APPROVED"/);
+      const launched = JSON.parse(lastLine(pasted.stdout)) as { data: { authenticateImpersonationToken: { session: { id: string; mode: string } } } };
+      expect(launched.data.authenticateImpersonationToken.session.mode).toBe("READ_ONLY");
     }, 60_000);
 
     it.skipIf(skipWithout(available))(`shows the errors a step gets in ${shell}, instead of passing null to the next step`, async () => {

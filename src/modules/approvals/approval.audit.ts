@@ -1,8 +1,7 @@
 import type { RequestContext } from "../../context.js";
-import { clipCharacters } from "../../graphql/validation.js";
 import type { AuditDraft } from "../audit/audit-log.service.js";
 import { AuditAction } from "../audit/audit-status.js";
-import { modeOrNull } from "../tokens/token.audit.js";
+import { createTokenDraft } from "../tokens/token.audit.js";
 import type { ImpersonationRequest } from "./impersonation-request.entity.js";
 
 /**
@@ -12,18 +11,9 @@ import type { ImpersonationRequest } from "./impersonation-request.entity.js";
  * is the caller (the requester, or the deciding ADMIN).
  */
 
-/** requestImpersonation: what the member asked for. */
+/** requestImpersonation: what the member asked for, as token creation records it. */
 export function requestImpersonationDraft(ctx: RequestContext, input: { projectId?: unknown; userId?: unknown; reason?: unknown; mode?: unknown }): AuditDraft {
-  const member = ctx.actor.kind === "member" ? ctx.actor.member : null;
-  return {
-    action: AuditAction.RequestImpersonation,
-    projectId: text(input.projectId),
-    userId: text(input.userId),
-    impersonatorId: member?.id ?? null,
-    impersonatorEmail: member?.email ?? null,
-    reason: typeof input.reason === "string" ? clipCharacters(input.reason.trim(), 500) || null : null,
-    mode: modeOrNull(input.mode),
-  };
+  return { ...createTokenDraft(ctx, input), action: AuditAction.RequestImpersonation, impersonationRequestId: null };
 }
 
 /** approve/denyImpersonationRequest: about the request `found` (null while unknown), in its project's log. */

@@ -16,7 +16,7 @@ import { impersonationRequestRepository } from "../approvals/impersonation-reque
 import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import type { Project } from "../projects/project.entity.js";
 import type { User } from "../users/user.entity.js";
-import { assertApproved, assertExchangeAllowed, assertImpersonationAllowed, assertModeAllowed, resolveMode } from "./impersonation-rules.js";
+import { assertApproved, assertExchangeAllowed, assertImpersonationAllowed, resolveMode } from "./impersonation-rules.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
 import { userRepository } from "../users/user.repository.js";
@@ -106,8 +106,7 @@ export class TokenService {
     const request = input.requestId === null || input.requestId === undefined ? null : await this.approvals.requestForToken(sql, ctx.actor.member, project, input);
     const user = isPlausibleId(input.userId) ? await userRepository.findInProject(sql, project.id, input.userId) : null;
     if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
-    const mode = request ? request.mode : resolveMode(project, input.mode);
-    if (request) assertModeAllowed(project, mode);
+    const mode = resolveMode(project, request ? request.mode : input.mode);
     assertApproved(project, user, request !== null);
     return { project, user, mode, request };
   }
