@@ -140,7 +140,7 @@ describe("approving while the requester is disabled", () => {
       const request = await openRequest(t, world, requester);
       // The disabling is sent among the approvals, earlier each round.
       const disableAt = 15 - round * 7;
-      const calls = range(21).map((i) => (i === disableAt ? updateMember(requester.id, { disabled: true }) : approve(t, approver.credential, request.id)));
+      const calls = range(21).map((i): Promise<GraphQLResponse<unknown>> => (i === disableAt ? updateMember(requester.id, { disabled: true }) : approve(t, approver.credential, request.id)));
       const results = await Promise.all(calls);
 
       const disabled = results[disableAt]!;
