@@ -3,6 +3,7 @@ import { ImpersonationRequestsDocument, SetSafetyPolicyDocument } from "./__gene
 import { gql, gqlOk, type GraphQLResponse } from "./harness/client.js";
 import {
   approve,
+  createModeToken,
   deny,
   exchange,
   expectAuditLogValid,
@@ -10,6 +11,7 @@ import {
   openRequest,
   outcomes,
   requestById,
+  requestImpersonation,
   setSafetyPolicy,
   statusOf,
   tally,
@@ -153,6 +155,47 @@ describe("approving while the requester is disabled", () => {
       await expectOneEventPerCall(t, approvals, "ApproveImpersonationRequest");
       await expectOneEventPerCall(t, [disabled], "UpdateTeamMember");
       await expectVoidedForGood(requester, request.id);
+    }
+    await expectAuditLogValid(t, world);
+  });
+});
+
+describe("the requester's calls in flight while it is disabled", () => {
+  it("leave no request and no token that re-enabling would bring back", async () => {
+    for (const round of range(3)) {
+      const requester = await newMember(t, world, "DEVELOPER");
+      const approvedOne = await approvedRequest(requester);
+      // Requests, plain token creations and creations from the approval, all authenticated before
+      // the disabling commits; the disabling is sent among them, earlier each round.
+      const disableAt = 12 - round * 5;
+      const kinds = range(16).map((i) => (i === disableAt ? "disable" : (["request", "token", "fromRequest"] as const)[i % 3]!));
+      const results = await Promise.all(
+        kinds.map((kind): Promise<GraphQLResponse<any>> => {
+          if (kind === "disable") return updateMember(requester.id, { disabled: true });
+          if (kind === "request") return requestImpersonation(t, world, requester.credential);
+          if (kind === "token") return createModeToken(t, requester.credential, { projectId: world.projectId, userId: world.userId });
+          return tokenFromRequest(t, requester.credential, approvedOne);
+        }),
+      );
+      expectOk(results[disableAt]!);
+      expectOk(await updateMember(requester.id, { disabled: false }));
+
+      // Whatever succeeded before the switch was voided by it; whatever came after was refused.
+      for (const [i, result] of results.entries()) {
+        if (result.errors || kinds[i] === "disable") continue;
+        if (kinds[i] === "request") {
+          const id = result.data.requestImpersonation.id as string;
+          expect(await statusOf(t, world, id), "a request made while the requester was being disabled").toBe("EXPIRED");
+          expectCode(await approve(t, approver.credential, id), "IMPERSONATION_REQUEST_ALREADY_DECIDED");
+        } else {
+          expectCode(await exchange(t, world.backend, result.data.createImpersonationToken.token), "IMPERSONATION_TOKEN_NOT_FOUND");
+        }
+      }
+      for (const kind of ["request", "token", "fromRequest"] as const) {
+        const codes = outcomes(results.filter((_, i) => kinds[i] === kind));
+        for (const code of codes) expect(["OK", "FORBIDDEN", "UNAUTHENTICATED", "IMPERSONATION_REQUEST_NOT_APPROVED"]).toContain(code);
+      }
+      expect(["EXPIRED", "USED"]).toContain(await statusOf(t, world, approvedOne.id));
     }
     await expectAuditLogValid(t, world);
   });
