@@ -34,7 +34,7 @@ export default defineConfig(async () => {
         env: { TEST_DATABASE: "sqlite" },
         exclude: probe.postgres.reachable ? [multiInstanceTest, redisOutageTest] : [multiInstanceTest],
         // One banner per run, at its start and its end (the PostgreSQL project has none of its own).
-        globalSetup: ["test/harness/global-setup.ts"],
+        globalSetup: ["test/harness/global-setup.ts", "test/harness/build-client.ts"],
       },
     },
   ];
@@ -45,7 +45,8 @@ export default defineConfig(async () => {
         name: "postgresql",
         env: { TEST_DATABASE: "postgresql" },
         exclude: probe.redis.reachable ? [] : [multiInstanceTest],
-        globalSetup: [],
+        // Builds packages/client unless the SQLite project's setup already did in this run.
+        globalSetup: ["test/harness/build-client.ts"],
       },
     });
   }

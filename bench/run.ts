@@ -17,6 +17,7 @@ import { measureFanout, Subscribers, tokenMutationDriver, waitUntilAllSubscribed
 import { basic, bearer, gql, graphqlBody, jsonHeaders, mapLimit, type Credential } from "./gql.js";
 import { measureScenario, type LoadSpec, type ScenarioMeasure } from "./load.js";
 import { runNodeScript, startChildServer, type ChildServer } from "./processes.js";
+import { measureSdkJwt } from "./sdk-jwt.js";
 import { renderMachine, renderTables, type BenchResults, type MachineInfo, type MemoryMeasure, type TargetCheck } from "./report.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url)); // dist/bench
@@ -84,6 +85,9 @@ interface World {
   wsUrl: string;
   projectId: string;
   adminMemberId: string;
+  projectSecret: string;
+  /** The server's PUBLIC_URL (its default: localhost and its port), the session JWTs' issuer. */
+  issuer: string;
   admin: Credential;
   backend: Credential;
   userIds: string[];
@@ -107,6 +111,8 @@ async function bootstrapAndStart(database: TempDatabase): Promise<{ server: Chil
     wsUrl: `ws://127.0.0.1:${server.port}/graphql`,
     projectId: boot.projectId,
     adminMemberId: boot.adminMemberId,
+    projectSecret: boot.projectSecret,
+    issuer: `http://localhost:${server.port}`,
     admin: bearer(boot.adminApiKey),
     backend: basic(boot.projectId, boot.projectSecret),
     userIds: [],
@@ -236,7 +242,7 @@ async function main(): Promise<void> {
   }
 
   // --- Masquerade -----------------------------------------------------------------------------
-  const masqueradeScenarios = ["credential-floor", "impersonation", "session-token", "session-jwt", "audit-events", "fanout", "memory"];
+  const masqueradeScenarios = ["credential-floor", "impersonation", "session-token", "session-jwt", "sdk-jwt", "sdk-jwt-verify", "audit-events", "fanout", "memory"];
   if (masqueradeScenarios.some(wanted)) {
     const database = await createTempDatabase(config.database, config.pgUrl);
     let server: ChildServer | null = null;
@@ -285,9 +291,9 @@ async function main(): Promise<void> {
         scenarios.push(await measureScenario(impersonationSpec(world), run, server!));
       });
 
+      let sessions: Array<{ sessionToken: string; sessionJwt: string }> | null = null;
+      const liveSessions = async () => (sessions ??= await startSessions(world, Math.max(20, config.connections * 2)));
       if (wanted("session-token") || wanted("session-jwt")) {
-        let sessions: Array<{ sessionToken: string; sessionJwt: string }> | null = null;
-        const liveSessions = async () => (sessions ??= await startSessions(world, Math.max(20, config.connections * 2)));
         await attempt("session-token", async () => {
           log(`\nauthenticateSession by sessionToken`);
           scenarios.push(await measureScenario(sessionSpec(world, "token", await liveSessions()), run, server!));
@@ -295,6 +301,34 @@ async function main(): Promise<void> {
         await attempt("session-jwt", async () => {
           log(`\nauthenticateSession by sessionJwt`);
           scenarios.push(await measureScenario(sessionSpec(world, "jwt", await liveSessions()), run, server!));
+        });
+      }
+
+      // The client SDK's local check (packages/client), in this process: not bound by the server.
+      for (const remember of [true, false]) {
+        const name = remember ? "sdk-jwt" : "sdk-jwt-verify";
+        await attempt(name, async () => {
+          const label = remember
+            ? "@masquerade/client authenticateJwt (in process; each JWT's signature verified once)"
+            : "@masquerade/client authenticateJwt (in process; signature verified every time)";
+          log(`\n${label}`);
+          const tokens = (await liveSessions()).map((session) => session.sessionToken);
+          scenarios.push(
+            await measureSdkJwt(
+              {
+                name,
+                label,
+                graphqlUrl: world.graphqlUrl,
+                issuer: world.issuer,
+                projectId: world.projectId,
+                projectSecret: world.projectSecret,
+                sessionTokens: tokens,
+                concurrency: config.connections,
+                rememberVerifiedJwts: remember,
+              },
+              run,
+            ),
+          );
         });
       }
 
@@ -377,12 +411,20 @@ async function main(): Promise<void> {
     const value = mib === null ? null : mib * 1.048576;
     return { name, description, value, unit: "MB", target: "< 300 MB", met: value === null ? null : value < 300 };
   };
+  /** The SDK's local check against the server's own authenticateSession, measured in the same run. */
+  const againstSessionToken = (name: string, description: string, times: number): TargetCheck => {
+    const local = byName(name)?.opsPerSecond;
+    const server = byName("session-token")?.opsPerSecond;
+    const value = local != null && server != null ? local / server : null;
+    return { name, description, value, unit: "×", target: `≥ ${times} × authenticateSession`, met: value === null ? null : value >= times };
+  };
   const audit = byName("audit-events");
   const fanoutResult = fanout as FanoutMeasure | null;
   const targets: TargetCheck[] = [
     ratioTarget("impersonation", "impersonations/s", 0.11),
     ratioTarget("session-token", "authenticateSession by token, req/s", 0.5),
     ratioTarget("session-jwt", "authenticateSession by JWT, req/s", 0.5),
+    againstSessionToken("sdk-jwt", "SDK authenticateJwt, verifications/s", 20),
     {
       name: "audit-events",
       description: `auditEvents(first: 100) p99 (${config.auditConnections} conn)`,

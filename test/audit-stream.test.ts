@@ -86,7 +86,7 @@ describe("the NDJSON audit stream", () => {
     expect(Object.keys(lines[0]!).sort()).toEqual(
       [
         "id", "projectId", "seq", "action", "eventType", "status", "errorCode", "requestId", "userId", "impersonatorId", "impersonatorEmail",
-        "reason", "sessionId", "ipAddress", "userAgent", "actorType", "actorId", "details", "createdAt", "prevHash", "hash",
+        "reason", "sessionId", "mode", "impersonationRequestId", "ipAddress", "userAgent", "actorType", "actorId", "details", "createdAt", "prevHash", "hash",
       ].sort(),
     );
     lines.forEach((line, i) => {

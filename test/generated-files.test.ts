@@ -13,15 +13,18 @@ describe("generated files", () => {
     expect(checkedIn, "schema.graphql is stale: run `npm run emit-schema`").toBe(await renderSchema());
   });
 
-  it("test/__generated__ is what `npm run codegen` generates from schema.graphql and test/operations", { timeout: 60_000 }, async () => {
+  it("test/__generated__ and packages/client/src/generated are what `npm run codegen` generates", { timeout: 60_000 }, async () => {
     const context = await loadContext(join(root, "codegen.yml"));
     context.cwd = root;
     // generate()'s declared return type is loose (its own FIXME); to memory it returns the outputs.
     const outputs = (await generate(context, false)) as Array<{ filename: string; content: string }>;
-    expect(outputs, "codegen.yml generates one file").toHaveLength(1);
     const generated = new Map(outputs.map((output) => [relative(root, resolve(root, output.filename)), output.content]));
-    const onDisk = readdirSync(join(root, "test/__generated__")).map((name) => join("test/__generated__", name));
-    expect([...generated.keys()].sort(), "test/__generated__ holds exactly the codegen outputs").toEqual(onDisk.sort());
+    for (const directory of ["test/__generated__", "packages/client/src/generated"]) {
+      const onDisk = readdirSync(join(root, directory)).map((name) => join(directory, name));
+      const fromCodegen = [...generated.keys()].filter((path) => path.startsWith(`${directory}/`));
+      expect(fromCodegen.sort(), `${directory} holds exactly the codegen outputs`).toEqual(onDisk.sort());
+    }
+    expect(generated.size, "codegen.yml generates the tests' operations and the client SDK's two files").toBe(3);
     for (const [path, content] of generated) {
       expect(readFileSync(join(root, path), "utf8"), `${path} is stale: run \`npm run codegen\``).toBe(content);
     }

@@ -533,6 +533,8 @@ function auditEventFromRow(row: Record<string, any>): AuditEvent {
     impersonatorEmail: row.impersonator_email,
     reason: row.reason,
     sessionId: row.session_id,
+    mode: row.mode,
+    impersonationRequestId: row.impersonation_request_id,
     ipAddress: row.ip_address,
     userAgent: row.user_agent,
     actorType: row.actor_type,

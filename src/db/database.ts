@@ -13,6 +13,8 @@ export type JoinedEntities<J> = { [K in keyof J]: J[K] extends EntityClass<infer
  * cost of the query itself there; the rest of the code keeps using it. Placeholders are `?`.
  */
 export interface Sql {
+  /** Which database the statements run on (for `dialect.ts`, which writes what differs). */
+  readonly kind: DatabaseKind;
   all<T = SqlRow>(text: string, params?: readonly SqlValue[]): Promise<T[]>;
   one<T = SqlRow>(text: string, params?: readonly SqlValue[]): Promise<T | null>;
   /** Runs a write; returns how many rows it changed. */

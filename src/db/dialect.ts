@@ -62,3 +62,14 @@ export async function updatePickedRows(kind: DatabaseKind, sql: Sql, update: Pic
         );
   return rows.map((row) => row.id);
 }
+
+/**
+ * Runs `select` and, on PostgreSQL, holds the rows it returns (`FOR SHARE`) until the transaction
+ * ends: a concurrent UPDATE of them waits for this transaction, and this one sees a committed
+ * UPDATE. Nothing is written (an `UPDATE ... SET x = x` would do the same with a new row version on
+ * PostgreSQL and a page write on SQLite). SQLite runs one writing transaction at a time: there the
+ * plain read inside the transaction is enough.
+ */
+export function selectHolding<T>(sql: Sql, select: string, params: readonly SqlValue[]): Promise<T[]> {
+  return sql.all<T>(sql.kind === "postgresql" ? `${select} for share` : select, [...params]);
+}

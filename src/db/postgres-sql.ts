@@ -46,6 +46,7 @@ export class PostgresSqlDatabase implements Database {
 type StatementLog = ((text: string) => void) | null;
 
 class PostgresSql extends SqlBase {
+  readonly kind = "postgresql" as const;
   constructor(
     rows: RowMapper,
     private readonly connection: AbstractSqlConnection,

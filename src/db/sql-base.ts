@@ -1,9 +1,11 @@
 import type { EntityClass } from "@mikro-orm/core";
 import { joinedPrefix, type RowMapper } from "./row-mapper.js";
 import type { JoinedEntities, Sql, SqlRow, SqlValue } from "./database.js";
+import type { DatabaseKind } from "./database-url.js";
 
 /** What every dialect's Sql shares: single rows, and entities to and from rows. */
 export abstract class SqlBase implements Sql {
+  abstract readonly kind: DatabaseKind;
   constructor(protected readonly rows: RowMapper) {}
 
   abstract all<T = SqlRow>(text: string, params?: readonly SqlValue[]): Promise<T[]>;

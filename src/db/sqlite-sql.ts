@@ -96,6 +96,7 @@ function rollbackQuietly(connection: SqliteConnection, log: StatementLog): void 
 type WithConnection = <R>(work: (connection: SqliteConnection) => R) => Promise<R>;
 
 class SqliteSql extends SqlBase {
+  readonly kind = "sqlite" as const;
   constructor(
     rows: RowMapper,
     private readonly log: StatementLog,

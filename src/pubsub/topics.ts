@@ -25,6 +25,10 @@ export interface AuditEventMessage {
   impersonatorEmail: string | null;
   reason: string | null;
   sessionId: string | null;
+  /** READ_ONLY or READ_WRITE on the events of tokens, sessions and requests (SPEC §9). */
+  mode: string | null;
+  /** The impersonation request behind the event (SPEC §9). */
+  impersonationRequestId: string | null;
   ipAddress: string | null;
   userAgent: string | null;
   actorType: string;

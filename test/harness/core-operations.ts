@@ -145,6 +145,9 @@ export interface AuditRow {
   impersonator_id: string | null;
   reason: string | null;
   session_id: string | null;
+  request_id: string;
+  mode: string | null;
+  impersonation_request_id: string | null;
   actor_type: string;
   details: string | null;
 }

@@ -14,7 +14,7 @@ import type { TeamMember } from "../members/team-member.entity.js";
 import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import type { Project } from "../projects/project.entity.js";
 import type { ProjectService } from "../projects/project.service.js";
-import { assertImpersonationAllowed, resolveMode } from "../tokens/impersonation-rules.js";
+import { assertImpersonationAllowed, holdImpersonator, resolveMode } from "../tokens/impersonation-rules.js";
 import { userRepository } from "../users/user.repository.js";
 import { decideRequestDraft, requestImpersonationDraft } from "./approval.audit.js";
 import { ImpersonationRequest } from "./impersonation-request.entity.js";
@@ -51,6 +51,7 @@ export class ApprovalService {
       const user = isPlausibleId(input.userId) ? await userRepository.findInProject(tx.sql, project.id, input.userId) : null;
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
       const mode = resolveMode(project, input.mode);
+      await holdImpersonator(tx.sql, member.id);
       const now = this.clock.now();
       const request = detachedEntity(ImpersonationRequest, {
         id: newId("impreq"),

@@ -16,6 +16,8 @@ export function toAuditEventMessage(event: AuditEvent): AuditEventMessage {
     impersonatorEmail: event.impersonatorEmail,
     reason: event.reason,
     sessionId: event.sessionId,
+    mode: event.mode ?? null,
+    impersonationRequestId: event.impersonationRequestId ?? null,
     ipAddress: event.ipAddress,
     userAgent: event.userAgent,
     actorType: event.actorType,

@@ -1,8 +1,9 @@
 import type { Sql } from "../../db/database.js";
+import { selectHolding } from "../../db/dialect.js";
 import { keyset } from "../../db/keyset.js";
 import { isUniqueViolation } from "../../db/unique-violation.js";
 import { TeamMember } from "./team-member.entity.js";
-import { TeamRole } from "./team-role.js";
+import { impersonatingRoles, TeamRole } from "./team-role.js";
 
 /** Every statement on `team_members` (the credential look-up by API key is `apiKeyRepository`'s). */
 export const teamMemberRepository = {
@@ -43,6 +44,22 @@ export const teamMemberRepository = {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  },
+
+  /**
+   * Whether the member may still impersonate (enabled, with an impersonating role), holding its row
+   * until the transaction ends (`selectHolding`). A kill switch (`setAccess`, disabling or demoting)
+   * then either committed first, and this sees it, or waits for this transaction and voids what it
+   * wrote: a token or request written by a call that authenticated before the kill switch cannot
+   * outlive it.
+   */
+  async holdIfMayImpersonate(sql: Sql, id: string): Promise<boolean> {
+    const rows = await selectHolding(
+      sql,
+      `select id from team_members where id = ? and disabled = ? and role in (${impersonatingRoles.map(() => "?").join(", ")})`,
+      [id, false, ...impersonatingRoles],
+    );
+    return rows.length === 1;
   },
 
   /** Sets a member's role and disabled flag. */

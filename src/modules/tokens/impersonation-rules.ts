@@ -2,6 +2,7 @@ import type { Sql } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import type { TeamMember } from "../members/team-member.entity.js";
+import { teamMemberRepository } from "../members/team-member.repository.js";
 import { canImpersonate } from "../members/team-role.js";
 import { approvalRequired } from "../policy/approval-requirement.js";
 import { ImpersonationMode } from "../policy/impersonation-mode.js";
@@ -39,6 +40,17 @@ export function assertApproved(project: Project, user: User, approved: boolean):
       ErrorCode.APPROVAL_REQUIRED,
       user.protected ? "This user is protected: impersonating it needs an ADMIN's approval (requestImpersonation)." : "This project's policy requires an ADMIN's approval first (requestImpersonation).",
     );
+  }
+}
+
+/**
+ * Inside a transaction about to write a token or a request for `memberId`: the member may still
+ * impersonate, and stays so until commit (its row is held; see `holdIfMayImpersonate`). The caller
+ * was authenticated before the transaction, possibly before a kill switch committed.
+ */
+export async function holdImpersonator(sql: Sql, memberId: string): Promise<void> {
+  if (!(await teamMemberRepository.holdIfMayImpersonate(sql, memberId))) {
+    throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
   }
 }
 

@@ -16,7 +16,7 @@ import { impersonationRequestRepository } from "../approvals/impersonation-reque
 import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import type { Project } from "../projects/project.entity.js";
 import type { User } from "../users/user.entity.js";
-import { assertApproved, assertExchangeAllowed, assertImpersonationAllowed, resolveMode } from "./impersonation-rules.js";
+import { assertApproved, assertExchangeAllowed, assertImpersonationAllowed, holdImpersonator, resolveMode } from "./impersonation-rules.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
 import { userRepository } from "../users/user.repository.js";
@@ -61,6 +61,7 @@ export class TokenService {
       const { project, user, mode, request } = await this.planCreation(tx.sql, ctx, input);
       draft.mode = mode;
       draft.impersonationRequestId = request?.id ?? null;
+      await holdImpersonator(tx.sql, member.id);
       const now = this.clock.now();
       if (request) {
         if (reason !== request.reason) throw new AppError(ErrorCode.BAD_USER_INPUT, "The reason must be the approved request's reason.");

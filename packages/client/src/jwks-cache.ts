@@ -1,0 +1,79 @@
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import type { Clock } from "./clock.js";
+import { MasqueradeError } from "./errors.js";
+
+export interface JwksCacheOptions {
+  url: string;
+  clock: Clock;
+  fetch: typeof fetch;
+  /** A key set this old is fetched again before it is used (the server lets the JWKS be cached 5 minutes). */
+  maxAgeMs: number;
+  /** After a fetch, an unknown `kid` does not cause another for this long: a flood of forged kids costs one request. */
+  cooldownMs: number;
+  timeoutMs: number;
+}
+
+/**
+ * The server's JWKS, fetched once and kept: verifying a JWT needs no request. It is fetched again
+ * when it is older than `maxAgeMs` (so a retired key stops verifying) and when a JWT names a `kid`
+ * it does not hold (a rotation: the server publishes a key 70 s before it signs with it), at most
+ * once per `cooldownMs`. Concurrent callers share one fetch.
+ */
+export class JwksCache {
+  private keys: { kids: Set<string>; getKey: JWTVerifyGetKey; fetchedAt: number } | null = null;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private inFlight: Promise<void> | null = null;
+  /** How many times the JWKS was fetched (for tests and metrics). */
+  fetchCount = 0;
+
+  constructor(private readonly options: JwksCacheOptions) {}
+
+  /** The key set to verify a JWT signed with `kid`, fetched (again) when needed and allowed. */
+  async keySetFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
+    const now = this.options.clock.now().getTime();
+    const stale = !this.keys || now - this.keys.fetchedAt >= this.options.maxAgeMs;
+    const unknownKid = kid !== undefined && this.keys !== null && !this.keys.kids.has(kid);
+    if (stale || (unknownKid && now - this.lastAttemptAt >= this.options.cooldownMs)) {
+      try {
+        await this.refetch();
+      } catch (error) {
+        // A stale set still verifies what it holds while the server cannot be reached.
+        if (!this.keys) throw error;
+      }
+    }
+    return this.keys!.getKey;
+  }
+
+  /** Whether the key set as it stands publishes `kid` (a remembered JWT's key may have retired). */
+  holds(kid: string): boolean {
+    return this.keys?.kids.has(kid) ?? false;
+  }
+
+  /** Whether the held set is older than maxAgeMs. */
+  isStale(): boolean {
+    return !this.keys || this.options.clock.now().getTime() - this.keys.fetchedAt >= this.options.maxAgeMs;
+  }
+
+  private refetch(): Promise<void> {
+    this.inFlight ??= this.load().finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  private async load(): Promise<void> {
+    this.lastAttemptAt = this.options.clock.now().getTime();
+    this.fetchCount++;
+    let jwks: JSONWebKeySet;
+    try {
+      const response = await this.options.fetch(this.options.url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      jwks = (await response.json()) as JSONWebKeySet;
+      if (!jwks || !Array.isArray(jwks.keys)) throw new Error("not a JSON Web Key Set");
+    } catch (error) {
+      throw new MasqueradeError("NETWORK_ERROR", `the session-JWT keys at ${this.options.url} could not be fetched: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+    const kids = new Set(jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"));
+    this.keys = { kids, getKey: createLocalJWKSet(jwks), fetchedAt: this.options.clock.now().getTime() };
+  }
+}

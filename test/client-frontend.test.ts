@@ -1,0 +1,94 @@
+import { MasqueradeClient, MasqueradeError } from "@masquerade/client";
+import { createBrowserClient, type KeyValueStorage } from "@masquerade/client/browser";
+import { CreateImpersonationTokenDocument, SetImpersonationPolicyDocument } from "@masquerade/client/operations";
+import { describe, expect, it } from "vitest";
+import { gqlOk } from "./harness/client.js";
+import { useTestWorld } from "./harness/test-world.js";
+
+/**
+ * The browser client's calls and the codes it surfaces, run in Node against the real server (the
+ * page itself, history and the banner are in client-browser.test.ts, in Chromium). Storage is a
+ * Map standing in for sessionStorage.
+ */
+const { t, world } = useTestWorld({ world: { allowFrontendAuthentication: true } });
+
+function memoryStorage(): KeyValueStorage & { map: Map<string, string> } {
+  const map = new Map<string, string>();
+  return { map, getItem: (key) => map.get(key) ?? null, setItem: (key, value) => void map.set(key, value), removeItem: (key) => void map.delete(key) };
+}
+
+function browserClient(storage = memoryStorage(), publicToken = world.publicToken) {
+  return { storage, client: createBrowserClient({ url: t.url, publicToken, storage, clock: t.clock }) };
+}
+
+async function launchUrl(projectId = world.projectId, userId = world.userId): Promise<string> {
+  const data = await gqlOk(t.url, world.supportManager.credential, CreateImpersonationTokenDocument, { input: { projectId, userId, reason: "frontend SDK" } });
+  return data.createImpersonationToken.launchUrl;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(() => null, (failure: unknown) => failure);
+  expect(error).toBeInstanceOf(MasqueradeError);
+  return (error as MasqueradeError).code;
+}
+
+describe("createBrowserClient", () => {
+  it("exchanges the token of a launch URL, keeps the session, refreshes its JWT and ends it with its own token", async () => {
+    const { client, storage } = browserClient();
+    const changes: Array<string | null> = [];
+    client.session.onChange((session) => changes.push(session?.sessionId ?? null));
+    expect(await client.authenticateByUrl("https://app.example.com/authenticate")).toBeNull();
+    expect(client.session.current()).toBeNull();
+
+    const session = (await client.authenticateByUrl(await launchUrl()))!;
+    expect(session).toMatchObject({ userId: world.userId, projectId: world.projectId, impersonator: { id: world.supportManager.id, email: world.supportManager.email }, user: { email: "jane@customer.com" } });
+    expect(session.expiresAt.getTime() - t.clock.now().getTime()).toBe(60 * 60_000);
+    expect(JSON.parse(storage.map.get("masquerade.session")!).sessionToken).toMatch(/^mq_sess_/);
+    expect(client.session.current()).toEqual(session);
+
+    // jwt() hands out the current JWT while it has 30 s left, and refreshes it after.
+    expect(await client.session.jwt()).toBe(session.sessionJwt);
+    t.clock.advanceSeconds(280);
+    const refreshedJwt = await client.session.jwt();
+    expect(refreshedJwt).not.toBe(session.sessionJwt);
+    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, issuer: t.app.publicUrl, clock: t.clock });
+    expect((await backend.sessions.authenticateJwt(refreshedJwt!)).sessionId).toBe(session.sessionId);
+
+    await client.session.end();
+    expect(client.session.current()).toBeNull();
+    expect(storage.map.size).toBe(0);
+    expect(await codeOf(backend.sessions.authenticate({ sessionJwt: refreshedJwt! }))).toBe("SESSION_REVOKED");
+    expect(changes).toEqual([session.sessionId, session.sessionId, null]);
+    await client.session.end(); // no session: nothing to do
+  });
+
+  it("forgets a session revoked elsewhere at its next refresh, with SESSION_REVOKED", async () => {
+    const { client } = browserClient();
+    const session = (await client.authenticateByUrl(await launchUrl()))!;
+    await gqlOk(t.url, world.backend, `mutation($id: ID) { revokeSession(sessionId: $id) { requestId } }`, { id: session.sessionId });
+    expect(client.session.current()?.sessionId).toBe(session.sessionId);
+    expect(await codeOf(client.session.refresh())).toBe("SESSION_REVOKED");
+    expect(client.session.current()).toBeNull();
+    expect(await codeOf(client.session.refresh())).toBe("SESSION_NOT_FOUND");
+  });
+
+  it("surfaces the exchange's codes: FRONTEND_AUTHENTICATION_DISABLED, IMPERSONATION_TOKEN_ALREADY_USED, UNAUTHENTICATED", async () => {
+    const url = await launchUrl();
+    await client().authenticateByUrl(url);
+    expect(await codeOf(client().authenticateByUrl(url))).toBe("IMPERSONATION_TOKEN_ALREADY_USED");
+    expect(await codeOf(browserClient(memoryStorage(), "mq_pub_wrong").client.authenticateByUrl(await launchUrl()))).toBe("UNAUTHENTICATED");
+
+    await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { allowFrontendAuthentication: false } });
+    try {
+      const { client: refused, storage } = browserClient();
+      expect(await codeOf(refused.authenticateByUrl(await launchUrl()))).toBe("FRONTEND_AUTHENTICATION_DISABLED");
+      expect(storage.map.size).toBe(0);
+    } finally {
+      await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { allowFrontendAuthentication: true } });
+    }
+  });
+});
+
+function client() {
+  return browserClient().client;
+}
