@@ -179,6 +179,8 @@ describe.skipIf(!chromiumAvailable)("staff console by role, in headless Chromium
     expect(outline).toBe("solid 3px");
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Active sessions" }).waitFor();
+    // The new page has the focus: the next Tab lands inside it, not back in the navigation.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe("main");
   });
 
   it("raised no Content-Security-Policy violation on any page", () => {

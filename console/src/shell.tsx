@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "preact/hooks";
 import { useConsole } from "./console-context.tsx";
 import { can } from "./permissions.ts";
 import { Link, useRoute } from "./router.tsx";
@@ -31,6 +32,13 @@ export function Shell(props: { onSignOut: () => void; onProjectChange: (projectI
     { path: "/team", label: "Team", shown: true },
     { path: "/webhooks", label: "Webhooks", shown: can.manageWebhooks(member.role) },
   ];
+  // After a navigation, the new page has the focus (as a page load would), for keyboards and screen readers.
+  const main = useRef<HTMLElement>(null);
+  const firstRoute = useRef(true);
+  useEffect(() => {
+    if (firstRoute.current) firstRoute.current = false;
+    else main.current?.focus();
+  }, [route]);
   const current = sections.find((section) => route === section.path || route.startsWith(`${section.path}/`));
   return (
     <div class="shell">
@@ -72,7 +80,7 @@ export function Shell(props: { onSignOut: () => void; onProjectChange: (projectI
             ))}
         </ul>
       </nav>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         <CurrentPage route={route} key={project.id} />
       </main>
     </div>
