@@ -313,6 +313,34 @@ describe("sessions.authenticateJwt: local verification", () => {
     });
   });
 
+  it("keeps verifying with the keys it holds while the server cannot be reached: no check waits on the network", async () => {
+    let down = false;
+    const attempts: string[] = [];
+    const { client } = clientFor(
+      { t, world },
+      {
+        jwksMaxAgeMs: 60_000,
+        fetch: (input, init) => {
+          attempts.push(new URL(String(input)).pathname);
+          // Down: the request hangs until the client gives up on it.
+          if (down) return new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+          return fetch(input, init);
+        },
+      },
+    );
+    const session = await client.impersonation.authenticate((await issue()).token);
+    expect((await client.sessions.authenticateJwt(session.sessionJwt)).sessionId).toBe(session.session.sessionId);
+
+    down = true;
+    attempts.length = 0;
+    t.clock.advanceSeconds(61);
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) expect((await client.sessions.authenticateJwt(session.sessionJwt)).sessionId).toBe(session.session.sessionId);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // The stale set was refreshed once, in the background, however many checks came meanwhile.
+    expect(attempts.filter((path) => path.endsWith("jwks.json"))).toEqual(["/.well-known/jwks.json"]);
+  });
+
   it("verifies a JWT signed after a key rotation without a restart, and refetches the keys at most once per cooldown", async () => {
     const { client, fetches } = clientFor({ t, world });
     const before = await client.impersonation.authenticate((await issue()).token);

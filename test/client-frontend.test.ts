@@ -87,6 +87,33 @@ describe("createBrowserClient", () => {
       await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: world.projectId, input: { allowFrontendAuthentication: true } });
     }
   });
+
+  it("ends the tab's earlier impersonation when a second launch replaces it, and shares one refresh among concurrent jwt() calls", async () => {
+    const { client } = browserClient();
+    const first = (await client.authenticateByUrl(await launchUrl()))!;
+    const second = (await client.authenticateByUrl(await launchUrl()))!;
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, issuer: t.app.publicUrl, clock: t.clock });
+    expect(await codeOf(backend.sessions.authenticate({ sessionJwt: first.sessionJwt }))).toBe("SESSION_REVOKED");
+    expect((await backend.sessions.authenticate({ sessionJwt: second.sessionJwt })).session.sessionId).toBe(second.sessionId);
+
+    const refreshes: string[] = [];
+    const counting = createBrowserClient({
+      url: t.url,
+      publicToken: world.publicToken,
+      storage: memoryStorage(),
+      clock: t.clock,
+      fetch: (input, init) => {
+        if (typeof init?.body === "string" && init.body.includes("authenticateSession")) refreshes.push("refresh");
+        return fetch(input, init);
+      },
+    });
+    await counting.authenticateByUrl(await launchUrl());
+    t.clock.advanceSeconds(290);
+    const jwts = await Promise.all(Array.from({ length: 10 }, () => counting.session.jwt()));
+    expect(new Set(jwts).size).toBe(1);
+    expect(refreshes).toEqual(["refresh"]);
+  });
 });
 
 function client() {

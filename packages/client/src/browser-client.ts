@@ -87,21 +87,29 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     }
   };
 
+  async function refreshOnce(): Promise<BrowserSession> {
+    const stored = store.read();
+    if (!stored) throw new MasqueradeError("SESSION_NOT_FOUND", "There is no impersonation session in this tab");
+    try {
+      const data = await transport.request(SdkAuthenticateSessionDocument, { sessionToken: stored.sessionToken });
+      const result = data.authenticateSession;
+      store.write({ sessionToken: stored.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
+    } catch (error) {
+      forgetIfOver(error);
+      throw error;
+    }
+    changed();
+    return view()!;
+  }
+
+  /** One refresh at a time: concurrent callers (say, parallel API calls near expiry) share it. */
+  let refreshing: Promise<BrowserSession> | null = null;
+
   const session: BrowserClient["session"] = {
     current: view,
-    async refresh() {
-      const stored = store.read();
-      if (!stored) throw new MasqueradeError("SESSION_NOT_FOUND", "There is no impersonation session in this tab");
-      try {
-        const data = await transport.request(SdkAuthenticateSessionDocument, { sessionToken: stored.sessionToken });
-        const result = data.authenticateSession;
-        store.write({ sessionToken: stored.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
-      } catch (error) {
-        forgetIfOver(error);
-        throw error;
-      }
-      changed();
-      return view()!;
+    refresh() {
+      refreshing ??= refreshOnce().finally(() => (refreshing = null));
+      return refreshing;
     },
     async jwt(minValidityMs = 30_000) {
       const current = view();
@@ -141,8 +149,14 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       }
       const data = await transport.request(SdkAuthenticateImpersonationTokenDocument, { token });
       const result = data.authenticateImpersonationToken;
+      const previous = store.read();
       store.write({ sessionToken: result.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
       changed();
+      // A second launch in this tab replaces the first impersonation: end it rather than leave it
+      // running (out of the banner's reach, and counted against the impersonator's limit).
+      if (previous && previous.sessionToken !== result.sessionToken) {
+        await transport.request(SdkRevokeSessionDocument, { sessionToken: previous.sessionToken }).catch(() => undefined);
+      }
       return view();
     },
   };

@@ -14,14 +14,17 @@ export interface JwksCacheOptions {
 }
 
 /**
- * The server's JWKS, fetched once and kept: verifying a JWT needs no request. It is fetched again
- * when it is older than `maxAgeMs` (so a retired key stops verifying) and when a JWT names a `kid`
- * it does not hold (a rotation: the server publishes a key 70 s before it signs with it), at most
- * once per `cooldownMs`. Concurrent callers share one fetch.
+ * The server's JWKS, fetched once and kept: verifying a JWT needs no request. A JWT naming a `kid`
+ * the set does not hold (a rotation: the server publishes a key 70 s before it signs with it) waits
+ * for a fetch; a set older than `maxAgeMs` (so that a retired key stops verifying) is fetched again
+ * in the background while the held keys go on verifying. Either fetch happens at most once per
+ * `cooldownMs`, so neither forged key ids nor a server that cannot be reached make every check wait
+ * on the network or hammer the server. Concurrent callers share one fetch.
  */
 export class JwksCache {
   private keys: { kids: Set<string>; getKey: JWTVerifyGetKey; fetchedAt: number } | null = null;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastFailure: MasqueradeError | null = null;
   private inFlight: Promise<void> | null = null;
   /** How many times the JWKS was fetched (for tests and metrics). */
   fetchCount = 0;
@@ -30,18 +33,21 @@ export class JwksCache {
 
   /** The key set to verify a JWT signed with `kid`, fetched (again) when needed and allowed. */
   async keySetFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
-    const now = this.options.clock.now().getTime();
-    const stale = !this.keys || now - this.keys.fetchedAt >= this.options.maxAgeMs;
-    const unknownKid = kid !== undefined && this.keys !== null && !this.keys.kids.has(kid);
-    if (stale || (unknownKid && now - this.lastAttemptAt >= this.options.cooldownMs)) {
-      try {
-        await this.refetch();
-      } catch (error) {
-        // A stale set still verifies what it holds while the server cannot be reached.
-        if (!this.keys) throw error;
-      }
+    const mayFetch = this.options.clock.now().getTime() - this.lastAttemptAt >= this.options.cooldownMs;
+    if (!this.keys) {
+      // Nothing to verify with yet: wait for the first set (within the cooldown, the last failure).
+      if (!mayFetch && !this.inFlight && this.lastFailure) throw this.lastFailure;
+      await this.refetch();
+      return this.keys!.getKey;
     }
-    return this.keys!.getKey;
+    const unknownKid = kid !== undefined && !this.keys.kids.has(kid);
+    if (unknownKid && (mayFetch || this.inFlight)) {
+      // Unreachable: the set held still verifies what it holds.
+      await this.refetch().catch(() => undefined);
+    } else if (this.isStale() && mayFetch) {
+      this.refetch().catch(() => undefined);
+    }
+    return this.keys.getKey;
   }
 
   /** Whether the key set as it stands publishes `kid` (a remembered JWT's key may have retired). */
@@ -62,6 +68,7 @@ export class JwksCache {
   private async load(): Promise<void> {
     this.lastAttemptAt = this.options.clock.now().getTime();
     this.fetchCount++;
+    this.lastFailure = null;
     let jwks: JSONWebKeySet;
     try {
       const response = await this.options.fetch(this.options.url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(this.options.timeoutMs) });
@@ -69,9 +76,9 @@ export class JwksCache {
       jwks = (await response.json()) as JSONWebKeySet;
       if (!jwks || !Array.isArray(jwks.keys)) throw new Error("not a JSON Web Key Set");
     } catch (error) {
-      throw new MasqueradeError("NETWORK_ERROR", `the session-JWT keys at ${this.options.url} could not be fetched: ${error instanceof Error ? error.message : String(error)}`, {
+      throw (this.lastFailure = new MasqueradeError("NETWORK_ERROR", `the session-JWT keys at ${this.options.url} could not be fetched: ${error instanceof Error ? error.message : String(error)}`, {
         cause: error,
-      });
+      }));
     }
     const kids = new Set(jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"));
     this.keys = { kids, getKey: createLocalJWKSet(jwks), fetchedAt: this.options.clock.now().getTime() };

@@ -11,6 +11,8 @@ import { countingOutcome, type Metrics } from "../../metrics/metrics.js";
 import type { AuditLog } from "../audit/audit-log.service.js";
 import { AuditAction } from "../audit/audit-status.js";
 import type { TeamMember } from "../members/team-member.entity.js";
+import { teamMemberRepository } from "../members/team-member.repository.js";
+import { TeamRole } from "../members/team-role.js";
 import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import type { Project } from "../projects/project.entity.js";
 import type { ProjectService } from "../projects/project.service.js";
@@ -143,6 +145,10 @@ export class ApprovalService {
         Object.assign(draft, decideRequestDraft(action, request, id));
         if (reason) draft.details = { denialReason: reason };
         if (request.requesterId === decider.id) throw new AppError(ErrorCode.FORBIDDEN, "A request is decided by another ADMIN, never by its requester.");
+        // The decider was authenticated before this transaction: still an enabled ADMIN, until it commits.
+        if (!(await teamMemberRepository.holdIfEnabledAs(tx.sql, decider.id, [TeamRole.ADMIN]))) {
+          throw new AppError(ErrorCode.FORBIDDEN, "Only an enabled ADMIN decides a request.");
+        }
         const now = this.clock.now();
         const status = approving ? APPROVED : DENIED;
         // The one conditional update that picks the winner among racing decisions and kill switches.

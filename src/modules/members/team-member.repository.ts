@@ -3,7 +3,7 @@ import { selectHolding } from "../../db/dialect.js";
 import { keyset } from "../../db/keyset.js";
 import { isUniqueViolation } from "../../db/unique-violation.js";
 import { TeamMember } from "./team-member.entity.js";
-import { impersonatingRoles, TeamRole } from "./team-role.js";
+import { TeamRole } from "./team-role.js";
 
 /** Every statement on `team_members` (the credential look-up by API key is `apiKeyRepository`'s). */
 export const teamMemberRepository = {
@@ -47,18 +47,17 @@ export const teamMemberRepository = {
   },
 
   /**
-   * Whether the member may still impersonate (enabled, with an impersonating role), holding its row
-   * until the transaction ends (`selectHolding`). A kill switch (`setAccess`, disabling or demoting)
-   * then either committed first, and this sees it, or waits for this transaction and voids what it
-   * wrote: a token or request written by a call that authenticated before the kill switch cannot
-   * outlive it.
+   * Whether the member is enabled with one of `roles`, holding its row until the transaction ends
+   * (`selectHolding`). A kill switch (`setAccess`, disabling or demoting) then either committed
+   * first, and this sees it, or waits for this transaction and undoes what it wrote: a token,
+   * request or decision written by a call that authenticated before the kill switch cannot outlive it.
    */
-  async holdIfMayImpersonate(sql: Sql, id: string): Promise<boolean> {
-    const rows = await selectHolding(
-      sql,
-      `select id from team_members where id = ? and disabled = ? and role in (${impersonatingRoles.map(() => "?").join(", ")})`,
-      [id, false, ...impersonatingRoles],
-    );
+  async holdIfEnabledAs(sql: Sql, id: string, roles: readonly TeamRole[]): Promise<boolean> {
+    const rows = await selectHolding(sql, `select id from team_members where id = ? and disabled = ? and role in (${roles.map(() => "?").join(", ")})`, [
+      id,
+      false,
+      ...roles,
+    ]);
     return rows.length === 1;
   },
 

@@ -3,7 +3,7 @@ import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import type { TeamMember } from "../members/team-member.entity.js";
 import { teamMemberRepository } from "../members/team-member.repository.js";
-import { canImpersonate } from "../members/team-role.js";
+import { canImpersonate, impersonatingRoles } from "../members/team-role.js";
 import { approvalRequired } from "../policy/approval-requirement.js";
 import { ImpersonationMode } from "../policy/impersonation-mode.js";
 import type { Project } from "../projects/project.entity.js";
@@ -45,11 +45,11 @@ export function assertApproved(project: Project, user: User, approved: boolean):
 
 /**
  * Inside a transaction about to write a token or a request for `memberId`: the member may still
- * impersonate, and stays so until commit (its row is held; see `holdIfMayImpersonate`). The caller
+ * impersonate, and stays so until commit (its row is held; see `holdIfEnabledAs`). The caller
  * was authenticated before the transaction, possibly before a kill switch committed.
  */
 export async function holdImpersonator(sql: Sql, memberId: string): Promise<void> {
-  if (!(await teamMemberRepository.holdIfMayImpersonate(sql, memberId))) {
+  if (!(await teamMemberRepository.holdIfEnabledAs(sql, memberId, impersonatingRoles))) {
     throw new AppError(ErrorCode.FORBIDDEN, "The impersonator may no longer impersonate.");
   }
 }

@@ -64,9 +64,10 @@ export class TokenService {
       await holdImpersonator(tx.sql, member.id);
       const now = this.clock.now();
       if (request) {
-        if (reason !== request.reason) throw new AppError(ErrorCode.BAD_USER_INPUT, "The reason must be the approved request's reason.");
         // One conditional update: of concurrent creations from one approval exactly one wins.
         if (!(await impersonationRequestRepository.markUsed(tx.sql, request.id, now))) throw new AppError(ErrorCode.IMPERSONATION_REQUEST_NOT_APPROVED);
+        // The approval was for this reason only (refused here, the transaction leaves the request APPROVED).
+        if (reason !== request.reason) throw new AppError(ErrorCode.BAD_USER_INPUT, "The reason must be the approved request's reason.");
       }
 
       const token = randomSecret(SecretPrefix.impersonationToken);
