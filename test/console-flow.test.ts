@@ -195,6 +195,7 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     await admin.page.keyboard.press("Enter");
     await demotion.waitFor({ state: "detached" });
     expect(await developerRow.getByRole("cell", { name: "DEVELOPER", exact: true }).count()).toBeGreaterThan(0);
+    expect(await developerRow.getByLabel(`New role for ${world.developer.email}`).inputValue()).toBe("DEVELOPER");
 
     const row = admin.page.locator('tr[data-member-email="leaving@example.com"]');
     await row.getByRole("button", { name: "Disable" }).click();
