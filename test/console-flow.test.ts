@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ConsolePolicyDocument,
   CreateTeamMemberDocument,
   CreateUserDocument,
   RotateTeamMemberApiKeyDocument,
@@ -195,6 +196,7 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     await admin.page.keyboard.press("Enter");
     await demotion.waitFor({ state: "detached" });
     expect(await developerRow.getByRole("cell", { name: "DEVELOPER", exact: true }).count()).toBeGreaterThan(0);
+    expect(await developerRow.getByLabel(`New role for ${world.developer.email}`).inputValue()).toBe("DEVELOPER");
 
     const row = admin.page.locator('tr[data-member-email="leaving@example.com"]');
     await row.getByRole("button", { name: "Disable" }).click();
@@ -252,6 +254,16 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     expect(await page.getByRole("status").filter({ hasText: "revokes every active impersonation session" }).count()).toBe(1);
     await screenshot(page, screens, "policy");
     await page.getByLabel("Allow impersonation").check();
+    await page.getByLabel("Token lifetime (seconds, 30–3600)").fill("600");
+    await page.getByLabel("Default mode").selectOption("READ_ONLY");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await page.getByRole("status").filter({ hasText: "Policy saved." }).waitFor();
+    const saved = await gqlOk(t.url, world.admin.credential, ConsolePolicyDocument, { projectId: world.projectId });
+    expect(saved.impersonationPolicy).toMatchObject({ allowImpersonation: true, tokenTtlSeconds: 600, defaultMode: "READ_ONLY" });
+    // A lifetime out of range is refused by the form itself, before anything is sent.
+    await page.getByLabel("Token lifetime (seconds, 30–3600)").fill("20");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    expect(await page.getByLabel("Token lifetime (seconds, 30–3600)").evaluate((input) => (input as unknown as { validity: { valid: boolean } }).validity.valid)).toBe(false);
     await page.getByRole("link", { name: "Users", exact: true }).click();
     await page.getByRole("link", { name: "kenji@customer.com" }).waitFor();
     await screenshot(page, screens, "users");

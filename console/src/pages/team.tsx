@@ -64,7 +64,15 @@ export function TeamPage() {
             >
               Confirm
             </button>
-            <button type="button" ref={cancelButton} onClick={() => setPending(undefined)}>
+            <button
+              type="button"
+              ref={cancelButton}
+              onClick={() => {
+                const { [pending.member.id]: _dropped, ...others } = roleDrafts;
+                setRoleDrafts(others);
+                setPending(undefined);
+              }}
+            >
               Cancel
             </button>
           </div>
