@@ -161,10 +161,12 @@ describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { time
     await signIn(page, t.baseUrl, world.viewer.apiKey, "/console/activity");
     await page.getByLabel("Action").selectOption("RevokeSession");
     await page.getByRole("button", { name: "Apply filters" }).click();
-    await page.locator("tbody tr").first().waitFor();
-    const actions = await page.locator("tbody tr td:nth-child(2)").allTextContents();
-    expect(actions.length).toBeGreaterThan(0);
-    expect(actions.every((text) => text.startsWith("RevokeSession"))).toBe(true);
+    // The unfiltered page stays on screen until the filtered one arrives: wait for the filtered rows.
+    const filteredRows = async () => {
+      const actions = await page.locator("tbody tr td:nth-child(2)").allTextContents();
+      return actions.length > 0 && actions.every((text) => text.startsWith("RevokeSession"));
+    };
+    await expect.poll(filteredRows, { timeout: 15_000 }).toBe(true);
     // A time range before anything happened matches nothing.
     await page.getByLabel("Action").selectOption("");
     await page.getByLabel("Until").fill("2020-01-01T00:00:00");
