@@ -1,4 +1,3 @@
-import type { DatabaseKind } from "./database-url.js";
 import type { Sql, SqlValue } from "./database.js";
 
 /**
@@ -12,8 +11,8 @@ import type { Sql, SqlValue } from "./database.js";
  * runs one writing transaction at a time already, so there it takes nothing. Taking it again in the
  * same transaction is free.
  */
-export async function lockUntilCommit(kind: DatabaseKind, sql: Sql, key: string): Promise<void> {
-  if (kind !== "postgresql") return;
+export async function lockUntilCommit(sql: Sql, key: string): Promise<void> {
+  if (sql.kind !== "postgresql") return;
   await sql.all("select pg_advisory_xact_lock(hashtext(?))", [key]);
 }
 
@@ -39,10 +38,10 @@ export interface PickedRowsUpdate {
  * concurrent writers never wait on each other nor take the same row; SQLite runs one writer at a
  * time, so the plain conditional update is enough.
  */
-export async function updatePickedRows(kind: DatabaseKind, sql: Sql, update: PickedRowsUpdate): Promise<string[]> {
+export async function updatePickedRows(sql: Sql, update: PickedRowsUpdate): Promise<string[]> {
   const { ctes, table, picked, stillMatches, set } = update;
   const rows =
-    kind === "postgresql"
+    sql.kind === "postgresql"
       ? await sql.all<{ id: string }>(
           `with ${ctes},
            locked as (

@@ -165,7 +165,7 @@ export class AuditLog {
    * it before the first row lock of a transaction; taking it again later is free.
    */
   lockChain(sql: Sql, projectId: string): Promise<void> {
-    return lockUntilCommit(this.db.kind, sql, `audit:${projectId}`);
+    return lockUntilCommit(sql, `audit:${projectId}`);
   }
 
   private async lastOfChain(sql: Sql, projectId: string): Promise<{ seq: number; hash: string }> {

@@ -98,7 +98,7 @@ export class SigningKeyService {
 
   /** Serialises key creation and rotation across instances (PostgreSQL; SQLite has one writer). */
   private lockKeys(sql: Sql): Promise<void> {
-    return lockUntilCommit(this.db.kind, sql, "masquerade:signing-keys");
+    return lockUntilCommit(sql, "masquerade:signing-keys");
   }
 
   /**

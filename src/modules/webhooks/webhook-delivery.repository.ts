@@ -1,4 +1,3 @@
-import type { DatabaseKind } from "../../db/database-url.js";
 import type { Sql, SqlValue } from "../../db/database.js";
 import { updatePickedRows } from "../../db/dialect.js";
 import { keyset } from "../../db/keyset.js";
@@ -109,9 +108,9 @@ export const webhookDeliveryRepository = {
    * `updatePickedRows`). The per-endpoint and per-project counts may overshoot only when two
    * instances claim at the same moment, each before seeing the other's claims.
    */
-  claimDue(sql: Sql, kind: DatabaseKind, now: Date, claimedUntil: Date, limits: ClaimLimits): Promise<string[]> {
+  claimDue(sql: Sql, now: Date, claimedUntil: Date, limits: ClaimLimits): Promise<string[]> {
     if (limits.count <= 0) return Promise.resolve([]);
-    return updatePickedRows(kind, sql, {
+    return updatePickedRows(sql, {
       ctes: fairPick,
       cteParams: [now, true, now, now, limits.perEndpoint, limits.perProject, limits.count],
       table: "webhook_deliveries",

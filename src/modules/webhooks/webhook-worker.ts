@@ -132,7 +132,7 @@ export class WebhookWorker {
   private async claimAndLaunch(count: number): Promise<Array<Promise<void>>> {
     const now = this.clock.now();
     const claimedUntil = new Date(now.getTime() + this.config.webhookTimeoutMs + claimMarginMs);
-    const ids = await webhookDeliveryRepository.claimDue(this.db.sql, this.db.kind, now, claimedUntil, {
+    const ids = await webhookDeliveryRepository.claimDue(this.db.sql, now, claimedUntil, {
       count,
       perEndpoint: maxInFlightPerEndpoint,
       perProject: maxInFlightPerProject,
