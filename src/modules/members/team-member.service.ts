@@ -12,11 +12,11 @@ import { callerOf, type AuditCaller, type AuditDraft, type AuditLog } from "../a
 import { AuditStatus } from "../audit/audit-status.js";
 import { isAppError } from "../../errors/app-error.js";
 import { createMemberDraft, rotateMemberKeyDraft, updateMemberDraft } from "./team-member.audit.js";
+import type { ApprovalService } from "../approvals/approval.service.js";
 import type { SessionService } from "../sessions/session.service.js";
 import type { TokenService } from "../tokens/token.service.js";
 import { ApiKey } from "./api-key.entity.js";
 import { apiKeyRepository } from "./api-key.repository.js";
-import type { ApprovalService } from "../approvals/approval.service.js";
 import { TeamMember } from "./team-member.entity.js";
 import { teamMemberRepository } from "./team-member.repository.js";
 import { canImpersonate, TeamRole } from "./team-role.js";
@@ -132,7 +132,8 @@ export class TeamMemberService {
   /**
    * Changes a member's role or disabled flag. Disabling a member, or giving it a role that may not
    * impersonate, revokes its active impersonation sessions (each audited), voids its unused tokens
-   * and expires its open impersonation requests, in the same transaction. The last enabled ADMIN cannot be disabled or demoted.
+   * and expires its open impersonation requests, in the same transaction. The last enabled ADMIN
+   * cannot be disabled or demoted.
    *
    * A kill switch: its transaction takes the chain locks of the projects the member has active
    * sessions in before it writes any row (a session started in another project meanwhile is revoked
@@ -178,8 +179,9 @@ export class TeamMemberService {
       const canStillImpersonate = !member.disabled && canImpersonate(member.role);
       if (wasAbleToImpersonate && !canStillImpersonate) {
         const cause = member.disabled ? "member_disabled" : "member_role_changed";
-        await this.tokens.voidOutstanding(tx.sql, { impersonatorId: member.id }, this.clock.now());
-        await this.approvals.voidOpen(tx.sql, { requesterId: member.id }, this.clock.now());
+        const now = this.clock.now();
+        await this.tokens.voidOutstanding(tx.sql, { impersonatorId: member.id }, now);
+        await this.approvals.voidOpen(tx.sql, { requesterId: member.id }, now);
         await this.sessions.revokeActive(tx, callerOf(ctx), { impersonatorId: member.id }, cause);
       }
       // Last: the install-wide chain's lock comes after the projects' (one order for every writer).

@@ -4,19 +4,22 @@ import { newId } from "../../auth/secrets.js";
 import { ApprovalRequirement } from "../policy/approval-requirement.js";
 import { ImpersonationMode } from "../policy/impersonation-mode.js";
 
-/** How long a new project's impersonation tokens live, until its policy says otherwise. */
-export const defaultTokenTtlSeconds = 300;
-export const defaultApprovalTtlMinutes = 60;
+/** A new project's impersonation policy: off, until an ADMIN says otherwise (SPEC §4.1, §9). */
+export const newProjectPolicy = {
+  allowImpersonation: false,
+  allowFrontendAuthentication: false,
+  tokenTtlSeconds: 300,
+  maxActiveSessionsPerImpersonator: null,
+  defaultMode: ImpersonationMode.READ_WRITE,
+  allowReadWrite: true,
+  requireApproval: ApprovalRequirement.PROTECTED_USERS,
+  approvalTtlMinutes: 60,
+} as const;
 
 @ObjectType({ description: "A company application whose end users may be impersonated." })
 @Entity({ tableName: "projects" })
 export class Project {
-  [OptionalProps]?: "allowImpersonation" | "allowFrontendAuthentication" | "tokenTtlSeconds"
-    | "maxActiveSessionsPerImpersonator"
-    | "defaultMode"
-    | "allowReadWrite"
-    | "requireApproval"
-    | "approvalTtlMinutes";
+  [OptionalProps]?: keyof typeof newProjectPolicy;
 
   @Field(() => ID)
   @PrimaryKey({ type: "string", length: 64 })
@@ -37,31 +40,31 @@ export class Project {
   publicTokenHash!: string;
 
   @Property({ type: "boolean" })
-  allowImpersonation: boolean = false;
+  allowImpersonation: boolean = newProjectPolicy.allowImpersonation;
 
   @Property({ type: "boolean" })
-  allowFrontendAuthentication: boolean = false;
+  allowFrontendAuthentication: boolean = newProjectPolicy.allowFrontendAuthentication;
 
   @Property({ type: "integer" })
-  tokenTtlSeconds: number = defaultTokenTtlSeconds;
+  tokenTtlSeconds: number = newProjectPolicy.tokenTtlSeconds;
 
   /** At most this many active sessions per impersonator, checked at exchange time; null: no limit. */
   @Property({ type: "integer", nullable: true })
-  maxActiveSessionsPerImpersonator: number | null = null;
+  maxActiveSessionsPerImpersonator: number | null = newProjectPolicy.maxActiveSessionsPerImpersonator;
 
   /** The mode of a token whose creation names none. */
   @Property({ type: "string", length: 16 })
-  defaultMode: ImpersonationMode = ImpersonationMode.READ_WRITE;
+  defaultMode: ImpersonationMode = newProjectPolicy.defaultMode;
 
   @Property({ type: "boolean" })
-  allowReadWrite: boolean = true;
+  allowReadWrite: boolean = newProjectPolicy.allowReadWrite;
 
   @Property({ type: "string", length: 16 })
-  requireApproval: ApprovalRequirement = ApprovalRequirement.PROTECTED_USERS;
+  requireApproval: ApprovalRequirement = newProjectPolicy.requireApproval;
 
   /** How long an impersonation request waits for its decision, and then for its use. */
   @Property({ type: "integer" })
-  approvalTtlMinutes: number = defaultApprovalTtlMinutes;
+  approvalTtlMinutes: number = newProjectPolicy.approvalTtlMinutes;
 
   @Property({ type: Date })
   createdAt!: Date;

@@ -11,9 +11,7 @@ import { detachedEntity } from "../../db/detached-entity.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { httpUrl, isPlausibleId, requiredText } from "../../graphql/validation.js";
-import { ApprovalRequirement } from "../policy/approval-requirement.js";
-import { ImpersonationMode } from "../policy/impersonation-mode.js";
-import { defaultApprovalTtlMinutes, defaultTokenTtlSeconds, Project } from "./project.entity.js";
+import { newProjectPolicy, Project } from "./project.entity.js";
 import { projectRepository } from "./project.repository.js";
 
 export interface NewProject {
@@ -125,14 +123,7 @@ export class ProjectService {
       secretHash: hashSecret(secret),
       publicTokenHash: hashSecret(publicToken),
       // A new project may not be impersonated in until its policy says so.
-      allowImpersonation: false,
-      allowFrontendAuthentication: false,
-      tokenTtlSeconds: defaultTokenTtlSeconds,
-      maxActiveSessionsPerImpersonator: null,
-      defaultMode: ImpersonationMode.READ_WRITE,
-      allowReadWrite: true,
-      requireApproval: ApprovalRequirement.PROTECTED_USERS,
-      approvalTtlMinutes: defaultApprovalTtlMinutes,
+      ...newProjectPolicy,
       createdAt: this.clock.now(),
     });
     await projectRepository.insert(tx.sql, project);

@@ -71,13 +71,15 @@ export async function assertUnderSessionLimit(sql: Sql, project: Project, impers
   }
 }
 
-/** What an exchange re-checks of the policy and the impersonator (after the token's own state). */
+/**
+ * What an exchange re-checks of the impersonator and the policy, once the policy is known to allow
+ * impersonation (`assertImpersonationAllowed`, which the exchange checks before the token's state).
+ */
 export async function assertExchangeAllowed(
   sql: Sql,
   subject: { project: Project; impersonator: TeamMember | null; user: User; mode: ImpersonationMode; approved: boolean },
   now: Date,
 ): Promise<void> {
-  assertImpersonationAllowed(subject.project);
   assertMayStillImpersonate(subject.impersonator);
   // Protected (or approval required) since the token was created: refused, the token stays unused.
   assertApproved(subject.project, subject.user, subject.approved);
