@@ -14,8 +14,3 @@ export const can = {
   decideApprovals: (role: TeamRole) => role === "ADMIN",
   manageWebhooks: (role: TeamRole) => role === "ADMIN" || role === "DEVELOPER",
 };
-
-/** Roles that may impersonate: demoting a member out of them is a kill switch (SPEC §4.4). */
-export function mayImpersonate(role: TeamRole): boolean {
-  return impersonators.includes(role);
-}

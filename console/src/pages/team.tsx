@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ConsoleTeamMembersDocument, ConsoleUpdateTeamMemberDocument, type ConsoleMemberFieldsFragment, type TeamRole, type UpdateTeamMemberInput } from "../../../test/__generated__/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
-import { can, mayImpersonate } from "../permissions.ts";
+import { can } from "../permissions.ts";
 import { Badge, ErrorNote, Loading, Page } from "../ui.tsx";
 
 const roles: TeamRole[] = ["ADMIN", "DEVELOPER", "SUPPORT_MANAGER", "VIEWER"];
@@ -18,7 +18,7 @@ function effectOf(member: ConsoleMemberFieldsFragment, input: UpdateTeamMemberIn
   const killSwitch = "revokes their active impersonation sessions at once and voids their unused tokens and their pending and approved requests";
   if (input.disabled === true) return `Disabling ${member.email} stops their API keys at once, ${killSwitch}.`;
   if (input.disabled === false) return `Enabling ${member.email} lets their API keys work again.`;
-  if (input.role && mayImpersonate(member.role) && !mayImpersonate(input.role)) return `Making ${member.email} a ${input.role} ${killSwitch}.`;
+  if (input.role && can.impersonate(member.role) && !can.impersonate(input.role)) return `Making ${member.email} a ${input.role} ${killSwitch}.`;
   return `${member.email} becomes ${input.role}.`;
 }
 
