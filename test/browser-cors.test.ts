@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser } from "playwright-core";
@@ -10,8 +9,9 @@ import {
   CreateUserDocument,
   SetImpersonationPolicyDocument,
 } from "./__generated__/graphql.js";
+import { chromiumForBrowserTests } from "./harness/chromium.js";
 import { gqlOk } from "./harness/client.js";
-import { chromiumPath, isCi } from "./harness/global-setup.js";
+import { chromiumPath } from "./harness/global-setup.js";
 import { useTestWorld } from "./harness/test-world.js";
 
 /**
@@ -20,15 +20,7 @@ import { useTestWorld } from "./harness/test-world.js";
  * Needs Chromium: without it this file is skipped and `npm test` says so, except under CI where it fails.
  */
 const executablePath = chromiumPath();
-const chromiumAvailable = existsSync(executablePath);
-
-if (!chromiumAvailable && isCi()) {
-  describe("browser CORS", () => {
-    it("needs Chromium", () => {
-      throw new Error(`CI is set and the browser tests need Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    });
-  });
-}
+const chromiumAvailable = chromiumForBrowserTests("browser CORS");
 
 /** The login page's script, served as a file: what an application using the public token runs. */
 const appScript = `

@@ -1,11 +1,12 @@
 import { CreateImpersonationTokenDocument, CreateProjectDocument, CreateUserDocument, SetImpersonationPolicyDocument, UpdateProjectDocument } from "@masquerade/client/operations";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumForBrowserTests } from "./harness/chromium.js";
 import { gql, gqlOk } from "./harness/client.js";
 import { runDemoAdmin, startDemoApp, type DemoApp } from "./harness/demo-app.js";
-import { chromiumPath, isCi } from "./harness/global-setup.js";
+import { chromiumPath } from "./harness/global-setup.js";
 import { tempDir } from "./harness/test-app.js";
 import { useTestWorld } from "./harness/test-world.js";
 
@@ -17,15 +18,7 @@ import { useTestWorld } from "./harness/test-world.js";
  * revokes the session. Needs Chromium: skipped without it, except under CI where it fails.
  */
 const executablePath = chromiumPath();
-const chromiumAvailable = existsSync(executablePath);
-
-if (!chromiumAvailable && isCi()) {
-  describe("the client SDK in a browser", () => {
-    it("needs Chromium", () => {
-      throw new Error(`CI is set and the browser tests need Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    });
-  });
-}
+const chromiumAvailable = chromiumForBrowserTests("the client SDK in a browser");
 
 interface Visit {
   page: Page;

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,6 +8,7 @@ import {
   SetImpersonationPolicyDocument,
   UpdateProjectDocument,
 } from "./__generated__/graphql.js";
+import { chromiumForBrowserTests } from "./harness/chromium.js";
 import { gqlOk } from "./harness/client.js";
 import {
   browserTestTimeout,
@@ -22,7 +22,6 @@ import {
   type ApplicationPages,
   type ConsoleUser,
 } from "./harness/console-browser.js";
-import { chromiumPath, isCi } from "./harness/global-setup.js";
 import { tempDir } from "./harness/test-app.js";
 import { useTestWorld } from "./harness/test-world.js";
 
@@ -31,16 +30,7 @@ import { useTestWorld } from "./harness/test-world.js";
  * protected user, a second ADMIN approves it in another browser, the request's page updates by
  * itself and launches; a denial comes back with its reason; nobody approves their own request.
  */
-const executablePath = chromiumPath();
-const chromiumAvailable = existsSync(executablePath);
-
-if (!chromiumAvailable && isCi()) {
-  describe("staff console approvals", () => {
-    it("needs Chromium", () => {
-      throw new Error(`CI is set and the browser tests need Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    });
-  });
-}
+const chromiumAvailable = chromiumForBrowserTests("staff console approvals");
 
 describe.skipIf(!chromiumAvailable)("staff console approvals in headless Chromium", { timeout: browserTestTimeout }, () => {
   const build = tempDir("masquerade-console-build-");

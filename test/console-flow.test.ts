@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +10,7 @@ import {
   UpdateMemberDocument,
   UpdateProjectDocument,
 } from "./__generated__/graphql.js";
+import { chromiumForBrowserTests } from "./harness/chromium.js";
 import { asMember, gqlOk } from "./harness/client.js";
 import {
   browserTestTimeout,
@@ -26,7 +26,6 @@ import {
   type ConsoleUser,
 } from "./harness/console-browser.js";
 import { startSession, type Member } from "./harness/fixtures.js";
-import { chromiumPath, isCi } from "./harness/global-setup.js";
 import { tempDir } from "./harness/test-app.js";
 import { useTestWorld } from "./harness/test-world.js";
 
@@ -36,16 +35,7 @@ import { useTestWorld } from "./harness/test-world.js";
  * Activity without a reload, revoke it from Sessions, the kill switch from Team, and a key that
  * stops working. test/console-roles.test.ts covers what each role is offered.
  */
-const executablePath = chromiumPath();
-const chromiumAvailable = existsSync(executablePath);
-
-if (!chromiumAvailable && isCi()) {
-  describe("staff console", () => {
-    it("needs Chromium", () => {
-      throw new Error(`CI is set and the browser tests need Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    });
-  });
-}
+const chromiumAvailable = chromiumForBrowserTests("staff console");
 
 describe.skipIf(!chromiumAvailable)("staff console in headless Chromium", { timeout: browserTestTimeout }, () => {
   const build = tempDir("masquerade-console-build-");

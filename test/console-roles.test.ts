@@ -1,11 +1,10 @@
-import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConsoleWebhookDeliveriesDocument } from "./__generated__/graphql.js";
+import { chromiumForBrowserTests } from "./harness/chromium.js";
 import { gqlOk } from "./harness/client.js";
 import { browserTestTimeout, buildConsole, launchChromium, openConsoleUser, screenshot, screenshotDirectory, signIn, type ConsoleUser } from "./harness/console-browser.js";
 import { startSession } from "./harness/fixtures.js";
-import { chromiumPath, isCi } from "./harness/global-setup.js";
 import { tempDir } from "./harness/test-app.js";
 import { useTestWorld } from "./harness/test-world.js";
 import { eventually, startWebhookReceiver, webhookOps, type WebhookReceiver } from "./harness/webhook-receiver.js";
@@ -14,16 +13,7 @@ import { eventually, startWebhookReceiver, webhookOps, type WebhookReceiver } fr
  * What the console offers each role (SPEC §6, §11): what the matrix forbids is not offered, and a
  * VIEWER gets a read-only console. Also the Webhooks page: a failed delivery, its attempt, and Retry.
  */
-const executablePath = chromiumPath();
-const chromiumAvailable = existsSync(executablePath);
-
-if (!chromiumAvailable && isCi()) {
-  describe("staff console roles", () => {
-    it("needs Chromium", () => {
-      throw new Error(`CI is set and the browser tests need Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    });
-  });
-}
+const chromiumAvailable = chromiumForBrowserTests("staff console roles");
 
 describe.skipIf(!chromiumAvailable)("staff console by role, in headless Chromium", { timeout: browserTestTimeout }, () => {
   const build = tempDir("masquerade-console-build-");
