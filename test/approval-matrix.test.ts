@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ImpersonationCheckDocument, ImpersonationRequestsDocument, SetSafetyPolicyDocument, UpdateUserDocument } from "./__generated__/graphql.js";
-import { anonymous, gql, type Credential, type GraphQLResponse } from "./harness/client.js";
+import { gql, type Credential, type GraphQLResponse } from "./harness/client.js";
 import {
   approve,
   createModeToken,
@@ -19,6 +19,7 @@ import {
 } from "./harness/approvals.js";
 import { auditRows, countRows, expectCode, expectOk, newMember, newUser } from "./harness/core-operations.js";
 import type { Member } from "./harness/fixtures.js";
+import { credentialOf as credentialFor, matrixCallers, type MatrixCaller } from "./harness/matrix-callers.js";
 import type { TestApp } from "./harness/test-app.js";
 import { useTestWorld } from "./harness/test-world.js";
 
@@ -41,29 +42,9 @@ afterEach(async () => {
   await setSafetyPolicy(t, world, { allowImpersonation: true, allowReadWrite: true, defaultMode: "READ_WRITE", requireApproval: "PROTECTED_USERS", approvalTtlMinutes: 60 });
 });
 
-const callers = ["ADMIN", "DEVELOPER", "SUPPORT_MANAGER", "VIEWER", "backend", "other project's backend", "frontend", "anonymous"] as const;
-type Caller = (typeof callers)[number];
-
-function credentialOf(caller: Caller): Credential {
-  switch (caller) {
-    case "ADMIN":
-      return world.admin.credential;
-    case "DEVELOPER":
-      return world.developer.credential;
-    case "SUPPORT_MANAGER":
-      return world.supportManager.credential;
-    case "VIEWER":
-      return world.viewer.credential;
-    case "backend":
-      return world.backend;
-    case "other project's backend":
-      return world.other.backend;
-    case "frontend":
-      return world.frontend;
-    case "anonymous":
-      return anonymous;
-  }
-}
+const callers = matrixCallers;
+type Caller = MatrixCaller;
+const credentialOf = (caller: Caller) => credentialFor(world, caller);
 
 const Y = "allowed";
 const F = "FORBIDDEN";

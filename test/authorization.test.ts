@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { anonymous, asBackend, asFrontend, asMember, gql, type Credential, type GraphQLResponse } from "./harness/client.js";
+import { gql, type Credential, type GraphQLResponse } from "./harness/client.js";
 import {
   AUTHENTICATE_SESSION,
   AUTHENTICATE_TOKEN,
@@ -22,55 +22,15 @@ import {
   USER,
   USERS,
 } from "./harness/core-operations.js";
+import { credentialOf as credentialFor, matrixCallers, wrongCredentialCallers } from "./harness/matrix-callers.js";
 import { useTestWorld } from "./harness/test-world.js";
 
 const { t, world } = useTestWorld();
 
 /** The callers of SPEC §6, plus callers whose credential is missing or wrong. */
-const actors = [
-  "ADMIN",
-  "DEVELOPER",
-  "SUPPORT_MANAGER",
-  "VIEWER",
-  "backend",
-  "other project's backend",
-  "frontend",
-  "anonymous",
-  "unknown API key",
-  "wrong project secret",
-  "unknown public token",
-  "unknown authorization scheme",
-] as const;
+const actors = [...matrixCallers, ...wrongCredentialCallers] as const;
 type ActorName = (typeof actors)[number];
-
-function credentialOf(actor: ActorName): Credential {
-  switch (actor) {
-    case "ADMIN":
-      return world.admin.credential;
-    case "DEVELOPER":
-      return world.developer.credential;
-    case "SUPPORT_MANAGER":
-      return world.supportManager.credential;
-    case "VIEWER":
-      return world.viewer.credential;
-    case "backend":
-      return world.backend;
-    case "other project's backend":
-      return world.other.backend;
-    case "frontend":
-      return world.frontend;
-    case "anonymous":
-      return anonymous;
-    case "unknown API key":
-      return asMember("mk_ThisKeyWasNeverIssuedByTheServer0000000000000");
-    case "wrong project secret":
-      return asBackend(world.projectId, "ps_NotTheSecretOfThisProject000000000000000000");
-    case "unknown public token":
-      return asFrontend("pt_ThisPublicTokenWasNeverIssued00000000000000");
-    case "unknown authorization scheme":
-      return { kind: "raw", headers: { authorization: "Token abc" } };
-  }
-}
+const credentialOf = (actor: ActorName) => credentialFor(world, actor);
 
 const Y = "allowed";
 const F = "FORBIDDEN";
