@@ -31,7 +31,7 @@ export function AuditTable(props: { events: ConsoleAuditEventFieldsFragment[]; c
             <td>{event.impersonatorEmail ?? "—"}</td>
             <td>{event.user?.email ?? event.userId ?? "—"}</td>
             <td class="reason">{event.reason ?? "—"}</td>
-            <td>{event.ipAddress ?? "—"}</td>
+            <td class="address">{event.ipAddress ?? "—"}</td>
           </tr>
         ))}
       </tbody>
