@@ -45,16 +45,20 @@ function formOf(policy: ConsolePolicyFieldsFragment): PolicyForm {
 export function PolicyPage() {
   const { call, project, member } = useConsole();
   const policy = useLoad(() => call(ConsolePolicyDocument, { projectId: project.id }), [project.id]);
+  // The policy as the server last said it is: from the load, then from each save's answer (not a
+  // reload, whose late answer would overwrite what the person has typed since).
+  const [current, setCurrent] = useState<ConsolePolicyFieldsFragment>();
   const [form, setForm] = useState<PolicyForm>();
   const [saved, setSaved] = useState(false);
   const save = useAction();
   const editable = can.managePolicy(member.role);
   useEffect(() => {
-    if (policy.data) setForm(formOf(policy.data.impersonationPolicy));
+    if (!policy.data) return;
+    setCurrent(policy.data.impersonationPolicy);
+    setForm(formOf(policy.data.impersonationPolicy));
   }, [policy.data]);
 
-  if (!form || !policy.data) return <Page title="Policy"><ErrorNote error={policy.error} /><Loading loading={policy.loading} /></Page>;
-  const current = policy.data.impersonationPolicy;
+  if (!form || !current) return <Page title="Policy"><ErrorNote error={policy.error} /><Loading loading={policy.loading} /></Page>;
   const turningOff = current.allowImpersonation && !form.allowImpersonation;
   const set = <K extends keyof PolicyForm>(key: K, value: PolicyForm[K]) => {
     setSaved(false);
@@ -79,11 +83,12 @@ export function PolicyPage() {
             requireApproval: form.requireApproval,
             approvalTtlMinutes: Number(form.approvalTtlMinutes),
           };
-          const ok = await save.run(() => call(ConsoleSetPolicyDocument, { projectId: project.id, input }));
-          if (ok) {
+          await save.run(async () => {
+            const { setImpersonationPolicy } = await call(ConsoleSetPolicyDocument, { projectId: project.id, input });
+            setCurrent(setImpersonationPolicy);
+            setForm(formOf(setImpersonationPolicy));
             setSaved(true);
-            policy.reload();
-          }
+          });
         }}
       >
         <fieldset disabled={!editable}>
