@@ -1,16 +1,29 @@
+import { authorizationMatrix, Permission } from "../../src/auth/authorization-matrix.ts";
+import type { TeamRole as ServerTeamRole } from "../../src/modules/members/team-role-values.ts";
 import type { TeamRole } from "../../test/__generated__/graphql.ts";
 
 /**
- * What the console offers each role, read from SPEC §6. The server stays the authority: this only
+ * What the console offers each role, read from the server's own matrix (SPEC §6, §9): the console
+ * always calls as a member, so only the roles matter. The server stays the authority: this only
  * hides what would be refused.
  */
-const impersonators: readonly TeamRole[] = ["ADMIN", "DEVELOPER", "SUPPORT_MANAGER"];
+
+// The schema's roles and the server's enum are the same names; this stops compiling if they part.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameRoles: Same<TeamRole, `${ServerTeamRole}`> = true;
+void sameRoles;
+
+function allows(permission: Permission): (role: TeamRole) => boolean {
+  const roles: readonly string[] = authorizationMatrix[permission].roles;
+  return (role) => roles.includes(role);
+}
 
 export const can = {
-  impersonate: (role: TeamRole) => impersonators.includes(role),
-  revokeSessions: (role: TeamRole) => impersonators.includes(role),
-  managePolicy: (role: TeamRole) => role === "ADMIN",
-  manageTeam: (role: TeamRole) => role === "ADMIN",
-  decideApprovals: (role: TeamRole) => role === "ADMIN",
-  manageWebhooks: (role: TeamRole) => role === "ADMIN" || role === "DEVELOPER",
+  impersonate: allows(Permission.CreateImpersonationToken),
+  revokeSessions: allows(Permission.RevokeSession),
+  managePolicy: allows(Permission.ManagePolicy),
+  manageTeam: allows(Permission.ManageTeamAndProjects),
+  protectUsers: allows(Permission.ProtectUsers),
+  decideApprovals: allows(Permission.DecideImpersonationRequest),
+  manageWebhooks: allows(Permission.ManageWebhooks),
 };

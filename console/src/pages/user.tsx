@@ -46,7 +46,7 @@ export function UserPage(props: { userId: string }) {
         <dt>Protection</dt>
         <dd>
           {found.protected ? <Badge tone="warn">Protected</Badge> : "Not protected"}
-          {member.role === "ADMIN" && (
+          {can.protectUsers(member.role) && (
             <button
               type="button"
               class="inline-action"

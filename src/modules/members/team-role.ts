@@ -1,16 +1,13 @@
 import { registerEnumType } from "type-graphql";
+import { authorizationMatrix, Permission } from "../../auth/authorization-matrix.js";
+import { TeamRole } from "./team-role-values.js";
 
-export enum TeamRole {
-  ADMIN = "ADMIN",
-  DEVELOPER = "DEVELOPER",
-  SUPPORT_MANAGER = "SUPPORT_MANAGER",
-  VIEWER = "VIEWER",
-}
+export { TeamRole };
 
 registerEnumType(TeamRole, { name: "TeamRole", description: "A team member's role (SPEC §1)." });
 
-/** Roles that may start an impersonation. */
-export const impersonatingRoles: readonly TeamRole[] = [TeamRole.ADMIN, TeamRole.DEVELOPER, TeamRole.SUPPORT_MANAGER];
+/** Roles that may start an impersonation: the matrix's createImpersonationToken row. */
+export const impersonatingRoles: readonly TeamRole[] = authorizationMatrix[Permission.CreateImpersonationToken].roles;
 
 export function canImpersonate(role: TeamRole): boolean {
   return impersonatingRoles.includes(role);

@@ -1,3 +1,4 @@
+import { decide, Permission } from "../../auth/permissions.js";
 import { newId } from "../../auth/secrets.js";
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
@@ -8,7 +9,6 @@ import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { email, isPlausibleId, optionalText, requiredText } from "../../graphql/validation.js";
 import type { AuditLog } from "../audit/audit-log.service.js";
-import { TeamRole } from "../members/team-role.js";
 import type { ProjectService } from "../projects/project.service.js";
 import { updateUserDraft } from "./user.audit.js";
 import { User } from "./user.entity.js";
@@ -61,8 +61,8 @@ export class UserService {
       const project = await this.projects.requireForActor(tx.sql, ctx.actor, projectId);
       const user = isPlausibleId(id) ? await userRepository.findInProject(tx.sql, project.id, id) : null;
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
-      const isAdmin = ctx.actor.kind === "member" && ctx.actor.member.role === TeamRole.ADMIN;
-      if (input.protected !== null && input.protected !== undefined && !isAdmin) {
+      const mayProtect = decide(ctx.actor, Permission.ProtectUsers) === "allow";
+      if (input.protected !== null && input.protected !== undefined && !mayProtect) {
         throw new AppError(ErrorCode.FORBIDDEN, "Only an ADMIN may change whether a user is protected.");
       }
       const name = input.name === null || input.name === undefined ? user.name : optionalText(input.name, "name", 200);
