@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,8 +7,8 @@ import { startTestApp, tempDir, type TestApp } from "./harness/test-app.js";
 
 /**
  * /console as files over HTTP (SPEC §3, §11): the built directory's files with their types, the
- * single-page app's routes answered with index.html, the CSP and security headers on every answer,
- * and nothing outside the directory. A small stand-in build keeps this file fast; the browser tests
+ * single-page app's routes answered with index.html, revalidation by ETag, the CSP and security
+ * headers on every answer, and nothing outside the directory. A small stand-in build keeps this file fast; the browser tests
  * (test/console-*.test.ts) serve the real one.
  */
 interface Answer {
@@ -44,6 +44,9 @@ describe("/console static files", () => {
     writeFileSync(join(build.path, "index.html"), indexHtml);
     writeFileSync(join(build.path, "assets", "app-3f2a1b.js"), "console.log('console');\n");
     writeFileSync(join(build.path, "assets", "app-3f2a1b.css"), "body{margin:0}\n");
+    // Dotfiles in the build are never served, at its top or under assets/.
+    writeFileSync(join(build.path, ".env"), "SECRET=dotfile\n");
+    writeFileSync(join(build.path, "assets", ".hidden.js"), "dotfile\n");
     // A file beside the build that no /console path may reach.
     writeFileSync(join(build.path, "..", "masquerade-console-secret.txt"), "outside\n");
     t = await startTestApp({ consoleDirectory: build.path });
@@ -60,7 +63,7 @@ describe("/console static files", () => {
       const answer = await send(t.app.port, path);
       expect(answer.status, path).toBe(200);
       expect(answer.body).toBe(indexHtml);
-      expect(answer.headers["content-type"]).toBe("text/html; charset=utf-8");
+      expect(answer.headers["content-type"]).toMatch(/^text\/html; ?charset=utf-8$/);
       expect(answer.headers["cache-control"]).toBe("no-cache");
       const csp = answer.headers["content-security-policy"] as string;
       for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "object-src 'none'"]) {
@@ -86,19 +89,46 @@ describe("/console static files", () => {
   it("serves hashed assets with their content type, cached as immutable; HEAD without a body", async () => {
     const script = await send(t.app.port, "/console/assets/app-3f2a1b.js");
     expect(script).toMatchObject({ status: 200, body: "console.log('console');\n" });
-    expect(script.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect(script.headers["content-type"]).toMatch(/^text\/javascript\b/);
     expect(script.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
     expect(script.headers["content-security-policy"]).toBeDefined();
     const style = await send(t.app.port, "/console/assets/app-3f2a1b.css");
-    expect(style.headers["content-type"]).toBe("text/css; charset=utf-8");
+    expect(style.headers["content-type"]).toMatch(/^text\/css\b/);
     const head = await send(t.app.port, "/console/assets/app-3f2a1b.js", "HEAD");
     expect(head.status).toBe(200);
     expect(head.headers["content-length"]).toBe(String("console.log('console');\n".length));
     expect(head.body).toBe("");
   });
 
+  it("answers a request with the ETag it was given 304 without a body, with the same headers and caching", async () => {
+    for (const [path, cacheControl] of [
+      ["/console/assets/app-3f2a1b.js", "public, max-age=31536000, immutable"],
+      ["/console/", "no-cache"],
+      ["/console/users/user_123", "no-cache"],
+    ] as const) {
+      const first = await send(t.app.port, path);
+      const etag = first.headers.etag as string;
+      expect(etag, path).toBeTruthy();
+      const again = await send(t.app.port, path, "GET", { "if-none-match": etag });
+      expect(again.status, path).toBe(304);
+      expect(again.body).toBe("");
+      expect(again.headers["cache-control"]).toBe(cacheControl);
+      expect(again.headers["content-security-policy"]).toBe(first.headers["content-security-policy"]);
+      expect(again.headers["x-frame-options"]).toBe("DENY");
+      const stale = await send(t.app.port, path, "GET", { "if-none-match": 'W/"0-0"' });
+      expect(stale.status, path).toBe(200);
+    }
+  });
+
+  it("answers a Range request with the whole file", async () => {
+    for (const range of ["bytes=0-3", "bytes=-5", "bytes=9-2"]) {
+      const answer = await send(t.app.port, "/console/assets/app-3f2a1b.js", "GET", { range });
+      expect(answer, range).toMatchObject({ status: 200, body: "console.log('console');\n" });
+    }
+  });
+
   it("answers 404 for a missing asset or file, never index.html", async () => {
-    for (const path of ["/console/assets/app-000000.js", "/console/assets/deep/none", "/console/favicon.ico", "/console/users/x.json"]) {
+    for (const path of ["/console/assets/app-000000.js", "/console/assets/deep/none", "/console/assets/", "/console/favicon.ico", "/console/users/x.json", "/console/users/a@b.json"]) {
       const answer = await send(t.app.port, path);
       expect(answer.status, path).toBe(404);
       expect(answer.body).not.toContain("<html");
@@ -114,12 +144,22 @@ describe("/console static files", () => {
       "/console/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
       "/console//etc/passwd",
       "/console/%2fetc%2fpasswd",
+      "/console/assets/%2e%2e/%2e%2e/masquerade-console-secret.txt",
+      "/console/assets/..%2f..%2fmasquerade-console-secret.txt",
+      "/console/.%2e/masquerade-console-secret.txt",
+      "/console/assets/%2E%2E",
+      "/console/assets/./app-3f2a1b.js",
+      "/console/.env",
+      "/console/%2eenv",
+      "/console/assets/.hidden.js",
       "/console/%00index.html",
       "/console/%E0%A4%A",
     ]) {
       const answer = await send(t.app.port, path);
       expect(answer.body, path).not.toContain("outside");
       expect(answer.body, path).not.toContain("root:");
+      expect(answer.body, path).not.toContain("dotfile");
+      expect(answer.body, path).not.toContain("<html");
       expect([400, 404], path).toContain(answer.status);
     }
   });
@@ -131,11 +171,33 @@ describe("/console static files", () => {
     for (const path of ["/consoles", "/console.js"]) expect((await send(t.app.port, path)).status, path).toBe(404);
   });
 
-  it("says how to build the console when it is not built", async () => {
+  it("says how to build the console when it is not built, and serves it once built, and each build after", async () => {
     const answer = await send(withoutBuild.app.port, "/console/users");
     expect(answer.status).toBe(404);
     expect(answer.body).toContain("npm run build");
     expect(answer.headers["content-security-policy"]).toBeDefined();
+
+    const later = join(build.path, "missing");
+    mkdirSync(join(later, "assets"), { recursive: true });
+    writeFileSync(join(later, "assets", "app-aaaaaa.js"), "first;\n");
+    writeFileSync(join(later, "index.html"), "<!doctype html><p>first build</p>");
+    expect(await send(withoutBuild.app.port, "/console/users")).toMatchObject({ status: 200, body: "<!doctype html><p>first build</p>" });
+    expect((await send(withoutBuild.app.port, "/console/assets/app-aaaaaa.js")).body).toBe("first;\n");
+
+    // Built again in place, as vite does: the old hashed asset goes, a new one and a longer index.html come.
+    rmSync(join(later, "assets", "app-aaaaaa.js"));
+    writeFileSync(join(later, "assets", "app-bbbbbb.js"), "second;\n");
+    writeFileSync(join(later, "index.html"), "<!doctype html><p>the second build</p>");
+    const rebuilt = await send(withoutBuild.app.port, "/console/users");
+    expect(rebuilt).toMatchObject({ status: 200, body: "<!doctype html><p>the second build</p>" });
+    expect(rebuilt.headers["content-length"]).toBe(String(rebuilt.body.length));
+    expect((await send(withoutBuild.app.port, "/console/assets/app-aaaaaa.js")).status).toBe(404);
+    expect((await send(withoutBuild.app.port, "/console/assets/app-bbbbbb.js")).body).toBe("second;\n");
+
+    // A file gone under a build still listed ends its own answer, not the server.
+    rmSync(join(later, "assets", "app-bbbbbb.js"));
+    await expect(send(withoutBuild.app.port, "/console/assets/app-bbbbbb.js")).rejects.toThrow();
+    expect((await send(withoutBuild.app.port, "/console/users")).status).toBe(200);
   });
 
   it("names no WebSocket source for a Host header that is not a plain host", () => {
