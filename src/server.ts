@@ -108,7 +108,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     cors,
     routes: new Map<string, Route>([
       ...probes,
-      ["/.well-known/jwks.json", (_req, res) => jsonResponse(res, 200, services.signingKeys.jwks(), { "cache-control": "public, max-age=300" })],
+      // `issuer` (RFC 7517 §5 lets a JWK Set carry other members): the `iss` of the JWTs these keys
+      // sign, so that a client reaching the server at another address than PUBLIC_URL knows what to expect.
+      ["/.well-known/jwks.json", (_req, res) => jsonResponse(res, 200, { issuer: publicUrl, ...services.signingKeys.jwks() }, { "cache-control": "public, max-age=300" })],
     ]),
     prefixRoutes: new Map<string, Route>([[consolePath, createConsoleRoute({ directory: options.consoleDirectory ?? defaultConsoleDirectory() })]]),
     logError: (error) => logger.error({ err: error }, "request failed"),

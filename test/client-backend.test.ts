@@ -10,6 +10,7 @@ import {
 import { decodeProtectedHeader, exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { createServer } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
+import { signCompactEs256 } from "../src/auth/jws-es256.js";
 import { keyActivationDelayMs } from "../src/modules/signing-keys/signing-key.service.js";
 import { gqlOk } from "./harness/client.js";
 import type { Member } from "./harness/fixtures.js";
@@ -22,14 +23,17 @@ import { useTestWorld, type TestWorld } from "./harness/test-world.js";
  */
 const { t, world } = useTestWorld();
 
-/** A client of the world's project; `fetches` counts every request it makes, by path. */
+/**
+ * A client of the world's project; `fetches` counts every request it makes, by path. Like SPEC §11's,
+ * it names no issuer: it reaches the server at http://127.0.0.1:<port>, and the server's PUBLIC_URL
+ * (the JWTs' `iss`) is http://localhost:<port>, which the JWKS announces.
+ */
 function clientFor(tw: TestWorld, options: Partial<MasqueradeClientOptions> = {}) {
   const fetches: string[] = [];
   const client = new MasqueradeClient({
     url: tw.t.url,
     projectId: tw.world.projectId,
     projectSecret: tw.world.projectSecret,
-    issuer: tw.t.app.publicUrl,
     clock: tw.t.clock,
     fetch: (input, init) => {
       fetches.push(new URL(String(input)).pathname);
@@ -61,6 +65,12 @@ const jwtParts = (jwt: string) => {
   return { header, payload, signature, claims: JSON.parse(Buffer.from(payload, "base64url").toString()) as Record<string, unknown> };
 };
 
+/** A JWT with these claims, signed by the server's own current key (so published in its JWKS). */
+function signedByServer(app: TestWorld["t"]["app"], claims: Record<string, unknown>): string {
+  const { kid, key } = app.services.signingKeys.signingKey();
+  return signCompactEs256({ alg: "ES256", kid, typ: "JWT" }, claims, key);
+}
+
 describe("impersonation.authenticate", () => {
   it("exchanges a token for a session: the session, its user, its token and a JWT", async () => {
     const { client } = clientFor({ t, world });
@@ -69,6 +79,7 @@ describe("impersonation.authenticate", () => {
     const result = await client.impersonation.authenticate(token);
     expect(result.sessionToken).toMatch(/^mq_sess_/);
     expect(result.requestId).toMatch(/\S/);
+    expect(result.userId).toBe(world.userId);
     expect(result.user).toEqual({ id: world.userId, email: "jane@customer.com", name: "Jane" });
     expect(result.session).toEqual({
       sessionId: expect.any(String),
@@ -105,7 +116,7 @@ describe("impersonation.authenticate", () => {
   it("surfaces the policy's refusals: IMPERSONATION_LIMIT_REACHED, APPROVAL_REQUIRED, IMPERSONATION_DISABLED", async () => {
     const created = (await gqlOk(t.url, world.admin.credential, CreateProjectDocument, { input: { name: "SDK policies", loginRedirectUrl: "https://sdk.example.com/authenticate" } })).createProject;
     const projectId = created.project.id;
-    const client = new MasqueradeClient({ url: t.url, projectId, projectSecret: created.secret, issuer: t.app.publicUrl, clock: t.clock });
+    const client = new MasqueradeClient({ url: t.url, projectId, projectSecret: created.secret, clock: t.clock });
     const userId = (await gqlOk(t.url, world.admin.credential, CreateUserDocument, { input: { projectId, email: "pat@sdk.example.com" } })).createUser.id;
     const setPolicy = (input: Record<string, unknown>) => gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId, input });
 
@@ -203,14 +214,13 @@ describe("sessions.authenticateJwt: local verification", () => {
   it("returns the session the JWT describes, and asks the server nothing once it holds the keys", async () => {
     const { client, fetches } = clientFor({ t, world });
     const exchanged = await client.impersonation.authenticate((await issue(world.developer)).token);
-    const { exp } = jwtParts(exchanged.sessionJwt).claims as { exp: number };
     expect(await client.sessions.authenticateJwt(exchanged.sessionJwt)).toEqual({
       sessionId: exchanged.session.sessionId,
       userId: world.userId,
       projectId: world.projectId,
       impersonator: { id: world.developer.id, email: world.developer.email },
       mode: "READ_WRITE",
-      expiresAt: new Date(exp * 1000),
+      expiresAt: exchanged.session.expiresAt,
     });
     expect(fetches).toEqual(["/graphql", "/.well-known/jwks.json"]);
     const second = await client.impersonation.authenticate((await issue()).token);
@@ -220,6 +230,26 @@ describe("sessions.authenticateJwt: local verification", () => {
       await client.sessions.authenticateJwt(second.sessionJwt);
     }
     expect(fetches).toEqual([]);
+  });
+
+  it("says when the session ends, as the other methods do, not when the JWT does; the JWT's exp for a JWT without session_exp", async () => {
+    const { client } = clientFor({ t, world });
+    const exchanged = await client.impersonation.authenticate((await issue()).token);
+    expect(exchanged.session.expiresAt.getTime() - t.clock.now().getTime()).toBe(60 * 60_000);
+    const { exp } = jwtParts(exchanged.sessionJwt).claims as { exp: number };
+    expect(exp * 1000).toBeLessThan(exchanged.session.expiresAt.getTime());
+    expect((await client.sessions.authenticateJwt(exchanged.sessionJwt)).expiresAt).toEqual(exchanged.session.expiresAt);
+
+    // 50 minutes on, a refreshed JWT: the same end, the session's, to the millisecond.
+    t.clock.advance(50 * 60_000);
+    const refreshed = await client.sessions.authenticate({ sessionToken: exchanged.sessionToken });
+    expect(refreshed.session.expiresAt).toEqual(exchanged.session.expiresAt);
+    expect((await client.sessions.authenticateJwt(refreshed.sessionJwt)).expiresAt).toEqual(exchanged.session.expiresAt);
+
+    // A JWT signed before the claim existed: only its own exp is known.
+    const { session_exp: _sessionExp, ...olderClaims } = jwtParts(refreshed.sessionJwt).claims;
+    const older = signedByServer(t.app, olderClaims);
+    expect((await client.sessions.authenticateJwt(older)).expiresAt).toEqual(new Date((olderClaims.exp as number) * 1000));
   });
 
   it("keeps accepting a revoked session's JWT until it expires: the documented trade-off; the server refuses it", async () => {
@@ -303,7 +333,7 @@ describe("sessions.authenticateJwt: local verification", () => {
       const otherProjectId = otherProject.createProject.project.id;
       await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: otherProjectId, input: { allowImpersonation: true } });
       const otherUser = (await gqlOk(t.url, world.admin.credential, CreateUserDocument, { input: { projectId: otherProjectId, email: "o@sdk-other.example.com" } })).createUser.id;
-      const otherClient = new MasqueradeClient({ url: t.url, projectId: otherProjectId, projectSecret: otherProject.createProject.secret, issuer: t.app.publicUrl, clock: t.clock });
+      const otherClient = new MasqueradeClient({ url: t.url, projectId: otherProjectId, projectSecret: otherProject.createProject.secret, clock: t.clock });
       const foreignJwt = (await otherClient.impersonation.authenticate((await issue(world.supportManager, otherProjectId, otherUser)).token)).sessionJwt;
       expect((await otherClient.sessions.authenticateJwt(foreignJwt)).projectId).toBe(otherProjectId);
       await refused(foreignJwt);
@@ -368,6 +398,68 @@ describe("sessions.authenticateJwt: local verification", () => {
     const refreshed = await client.sessions.authenticate({ sessionToken: before.sessionToken });
     expect(decodeProtectedHeader(refreshed.sessionJwt).kid).toBe(newKid);
     expect((await client.sessions.authenticateJwt(refreshed.sessionJwt)).sessionId).toBe(before.session.sessionId);
+  });
+});
+
+describe("the issuer authenticateJwt expects, with the client constructed exactly as SPEC §11 does", () => {
+  const publicUrl = "https://masquerade.example.com";
+  const behindProxy = useTestWorld({ app: { env: { PUBLIC_URL: publicUrl } } });
+
+  async function genuineJwt(): Promise<{ sessionJwt: string; sessionId: string }> {
+    const { t: app, world: w } = behindProxy;
+    const { token } = (await gqlOk(app.url, w.supportManager.credential, CreateImpersonationTokenDocument, { input: { projectId: w.projectId, userId: w.userId, reason: "Ticket 14: the issuer" } }))
+      .createImpersonationToken;
+    const exchanged = await clientFor(behindProxy).client.impersonation.authenticate(token);
+    return { sessionJwt: exchanged.sessionJwt, sessionId: exchanged.session.sessionId };
+  }
+
+  it("takes the issuer the server's JWKS announces: a genuine JWT verifies, one with another iss does not", async () => {
+    const { t: app, world: w } = behindProxy;
+    const url = `http://127.0.0.1:${app.app.port}`;
+    const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { issuer: string; keys: unknown[] };
+    expect(jwks.issuer).toBe(publicUrl);
+
+    // SPEC §11's constructor: url, projectId, projectSecret; no issuer, no clock, no fetch.
+    const client = new MasqueradeClient({ url, projectId: w.projectId, projectSecret: w.projectSecret });
+    const genuine = await genuineJwt();
+    expect(jwtParts(genuine.sessionJwt).claims.iss).toBe(publicUrl);
+    expect((await client.sessions.authenticateJwt(genuine.sessionJwt)).sessionId).toBe(genuine.sessionId);
+
+    // Signed by the very key the JWKS publishes, but naming another issuer (the address the client
+    // used, or a stranger): refused, so the check is of `iss` and not of the signature alone.
+    const claims = jwtParts(genuine.sessionJwt).claims;
+    for (const iss of [url, "https://masquerade.elsewhere.example", `${publicUrl}/`]) {
+      expect(await codeOf(client.sessions.authenticateJwt(signedByServer(app.app, { ...claims, iss })))).toBe("SESSION_NOT_FOUND");
+    }
+    // The control: the same signing, with the announced issuer, verifies.
+    expect((await client.sessions.authenticateJwt(signedByServer(app.app, { ...claims, iss: publicUrl, jti: "control" }))).sessionId).toBe(genuine.sessionId);
+  });
+
+  it("an explicit issuer option wins over the announced one", async () => {
+    const { t: app, world: w } = behindProxy;
+    const url = `http://127.0.0.1:${app.app.port}`;
+    const genuine = await genuineJwt();
+    const claims = jwtParts(genuine.sessionJwt).claims;
+    const pinned = new MasqueradeClient({ url, projectId: w.projectId, projectSecret: w.projectSecret, issuer: "https://pinned.example" });
+    expect(await codeOf(pinned.sessions.authenticateJwt(genuine.sessionJwt))).toBe("SESSION_NOT_FOUND");
+    expect((await pinned.sessions.authenticateJwt(signedByServer(app.app, { ...claims, iss: "https://pinned.example" }))).sessionId).toBe(genuine.sessionId);
+  });
+
+  it("falls back to the url without /graphql for a server whose JWKS announces no issuer", async () => {
+    const { t: app, world: w } = behindProxy;
+    const url = `http://127.0.0.1:${app.app.port}`;
+    // A JWKS as a server before this change served it: keys only.
+    const keysOnly: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!new URL(String(input)).pathname.endsWith("/jwks.json")) return response;
+      const { issuer: _issuer, ...rest } = (await response.json()) as { issuer?: string };
+      return new Response(JSON.stringify(rest), { status: response.status, headers: { "content-type": "application/json" } });
+    };
+    const client = new MasqueradeClient({ url: `${url}/graphql`, projectId: w.projectId, projectSecret: w.projectSecret, fetch: keysOnly });
+    const genuine = await genuineJwt();
+    expect(await codeOf(client.sessions.authenticateJwt(genuine.sessionJwt))).toBe("SESSION_NOT_FOUND");
+    const claims = jwtParts(genuine.sessionJwt).claims;
+    expect((await client.sessions.authenticateJwt(signedByServer(app.app, { ...claims, iss: url }))).sessionId).toBe(genuine.sessionId);
   });
 });
 

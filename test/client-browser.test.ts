@@ -38,7 +38,7 @@ describe.skipIf(!chromiumAvailable)("the client SDK and the demo app in headless
   beforeAll(async () => {
     const created = (await gqlOk(t.url, world.admin.credential, CreateProjectDocument, { input: { name: "Demo app", loginRedirectUrl: "http://127.0.0.1:1/authenticate" } })).createProject;
     const id = created.project.id;
-    demo = await startDemoApp({ masqueradeUrl: t.url, issuer: t.app.publicUrl, projectId: id, projectSecret: created.secret, publicToken: created.publicToken });
+    demo = await startDemoApp({ masqueradeUrl: t.url, projectId: id, projectSecret: created.secret, publicToken: created.publicToken });
     // The demo app's origin is known once it listens: it becomes the project's login redirect URL (and so a CORS origin).
     await gqlOk(t.url, world.admin.credential, UpdateProjectDocument, { id, input: { loginRedirectUrl: `${demo.origin}/authenticate` } });
     await gqlOk(t.url, world.admin.credential, SetImpersonationPolicyDocument, { projectId: id, input: { allowImpersonation: true, allowFrontendAuthentication: true } });
@@ -164,7 +164,7 @@ describe.skipIf(!chromiumAvailable)("the client SDK and the demo app in headless
       credentialsFile,
       JSON.stringify({ adminMemberId: world.admin.id, adminApiKey: world.admin.apiKey, projectId: world.projectId, projectSecret: world.projectSecret, publicToken: world.publicToken }),
     );
-    const app = await startDemoApp({ masqueradeUrl: t.url, issuer: t.app.publicUrl, credentialsFile });
+    const app = await startDemoApp({ masqueradeUrl: t.url, credentialsFile });
     try {
       await gqlOk(t.url, world.admin.credential, UpdateProjectDocument, { id: world.projectId, input: { loginRedirectUrl: `${app.origin}/authenticate` } });
       const setup = await runDemoAdmin(["setup", "--credentials", credentialsFile], t.url);

@@ -8,7 +8,8 @@ import { useTestWorld } from "./harness/test-world.js";
 /**
  * The browser client's calls and the codes it surfaces, run in Node against the real server (the
  * page itself, history and the banner are in client-browser.test.ts, in Chromium). Storage is a
- * Map standing in for sessionStorage.
+ * Map standing in for sessionStorage, except where the client's own fallback (no sessionStorage
+ * in Node) is what is tested.
  */
 const { t, world } = useTestWorld({ world: { allowFrontendAuthentication: true } });
 
@@ -51,7 +52,7 @@ describe("createBrowserClient", () => {
     t.clock.advanceSeconds(280);
     const refreshedJwt = await client.session.jwt();
     expect(refreshedJwt).not.toBe(session.sessionJwt);
-    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, issuer: t.app.publicUrl, clock: t.clock });
+    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, clock: t.clock });
     expect((await backend.sessions.authenticateJwt(refreshedJwt!)).sessionId).toBe(session.sessionId);
 
     await client.session.end();
@@ -93,7 +94,7 @@ describe("createBrowserClient", () => {
     const first = (await client.authenticateByUrl(await launchUrl()))!;
     const second = (await client.authenticateByUrl(await launchUrl()))!;
     expect(second.sessionId).not.toBe(first.sessionId);
-    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, issuer: t.app.publicUrl, clock: t.clock });
+    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, clock: t.clock });
     expect(await codeOf(backend.sessions.authenticate({ sessionJwt: first.sessionJwt }))).toBe("SESSION_REVOKED");
     expect((await backend.sessions.authenticate({ sessionJwt: second.sessionJwt })).session.sessionId).toBe(second.sessionId);
 
@@ -113,6 +114,81 @@ describe("createBrowserClient", () => {
     const jwts = await Promise.all(Array.from({ length: 10 }, () => counting.session.jwt()));
     expect(new Set(jwts).size).toBe(1);
     expect(refreshes).toEqual(["refresh"]);
+  });
+});
+
+describe("createBrowserClient without sessionStorage (Node)", () => {
+  it("keeps the session in memory: authenticateByUrl, current, jwt, refresh and end work", async () => {
+    expect(typeof (globalThis as { sessionStorage?: unknown }).sessionStorage).toBe("undefined");
+    const inNode = createBrowserClient({ url: t.url, publicToken: world.publicToken, clock: t.clock });
+    const session = (await inNode.authenticateByUrl(await launchUrl()))!;
+    expect(session).toMatchObject({ userId: world.userId, projectId: world.projectId, user: { email: "jane@customer.com" } });
+    expect(inNode.session.current()).toEqual(session);
+    expect(await inNode.session.jwt()).toBe(session.sessionJwt);
+    t.clock.advanceSeconds(2);
+    expect((await inNode.session.refresh()).sessionJwt).not.toBe(session.sessionJwt);
+    await inNode.session.end();
+    expect(inNode.session.current()).toBeNull();
+    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, clock: t.clock });
+    expect(await codeOf(backend.sessions.authenticate({ sessionJwt: session.sessionJwt }))).toBe("SESSION_REVOKED");
+  });
+
+  it("does not use up the token when the session could not be kept: SESSION_STORAGE_UNAVAILABLE, and the token still works", async () => {
+    const requests: string[] = [];
+    const refusing: KeyValueStorage = {
+      getItem: () => null,
+      setItem: () => {
+        throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      },
+      removeItem: () => undefined,
+    };
+    const full = createBrowserClient({
+      url: t.url,
+      publicToken: world.publicToken,
+      storage: refusing,
+      clock: t.clock,
+      fetch: (input, init) => {
+        requests.push(String(init?.body ?? ""));
+        return fetch(input, init);
+      },
+    });
+    const url = await launchUrl();
+    const error = await full.authenticateByUrl(url).then(() => null, (failure: unknown) => failure);
+    expect(error).toBeInstanceOf(MasqueradeError);
+    expect(error).toMatchObject({ code: "SESSION_STORAGE_UNAVAILABLE" });
+    expect(requests).toEqual([]);
+    // The token was not spent: a client that can keep the session exchanges it.
+    expect((await client().authenticateByUrl(url))?.userId).toBe(world.userId);
+  });
+
+  it("ends the session it could not keep when the storage refuses it after the exchange", async () => {
+    // Takes the small probe write, refuses the session itself (a storage almost full).
+    const almostFull: KeyValueStorage = {
+      getItem: () => null,
+      setItem: (_key, value) => {
+        if (value.length > 10) throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+      },
+      removeItem: () => undefined,
+    };
+    const exchangedJwts: string[] = [];
+    const full = createBrowserClient({
+      url: t.url,
+      publicToken: world.publicToken,
+      storage: almostFull,
+      clock: t.clock,
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        const body = (await response.clone().json()) as { data?: { authenticateImpersonationToken?: { sessionJwt: string } } };
+        const jwt = body.data?.authenticateImpersonationToken?.sessionJwt;
+        if (jwt) exchangedJwts.push(jwt);
+        return response;
+      },
+    });
+    expect(await codeOf(full.authenticateByUrl(await launchUrl()))).toBe("SESSION_STORAGE_UNAVAILABLE");
+    expect(exchangedJwts).toHaveLength(1);
+    const backend = new MasqueradeClient({ url: t.url, projectId: world.projectId, projectSecret: world.projectSecret, clock: t.clock });
+    expect(await codeOf(backend.sessions.authenticate({ sessionJwt: exchangedJwts[0]! }))).toBe("SESSION_REVOKED");
+    expect(full.session.current()).toBeNull();
   });
 });
 

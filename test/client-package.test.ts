@@ -17,13 +17,13 @@ const packageDir = resolve(import.meta.dirname, "../packages/client");
  * server.
  */
 const consumerScript = `
-import { MasqueradeClient, MasqueradeError, requireWritable } from "@masquerade/client";
-import { createBrowserClient } from "@masquerade/client/browser";
+import { MasqueradeClient, MasqueradeError, requireWritable, createBrowserClient, mountImpersonationBanner } from "@masquerade/client";
+import * as browserEntry from "@masquerade/client/browser";
 import * as operations from "@masquerade/client/operations";
 
+// SPEC §11's constructor as it stands: no issuer (the server's JWKS announces it).
 const client = new MasqueradeClient({
   url: process.env.MASQUERADE_URL,
-  issuer: process.env.MASQUERADE_ISSUER,
   projectId: process.env.MASQUERADE_PROJECT_ID,
   projectSecret: process.env.MASQUERADE_PROJECT_SECRET,
 });
@@ -35,6 +35,9 @@ try {
 } catch (error) {
   reused = { isMasqueradeError: error instanceof MasqueradeError, code: error.code };
 }
+// The browser client from the main entry, in Node (no sessionStorage: it keeps the session in memory).
+const browser = createBrowserClient({ url: process.env.MASQUERADE_URL, publicToken: process.env.MASQUERADE_PUBLIC_TOKEN });
+const browserSession = await browser.authenticateByUrl(process.env.LAUNCH_URL);
 const documents = Object.keys(operations).filter((name) => name.endsWith("Document"));
 const exchange = operations.AuthenticateImpersonationTokenDocument.definitions[0];
 console.log(JSON.stringify({
@@ -43,6 +46,9 @@ console.log(JSON.stringify({
   reused,
   requireWritable: typeof requireWritable,
   createBrowserClient: typeof createBrowserClient,
+  mountImpersonationBanner: typeof mountImpersonationBanner,
+  sameAsBrowserEntry: browserEntry.createBrowserClient === createBrowserClient && browserEntry.mountImpersonationBanner === mountImpersonationBanner,
+  browserSession: { userId: browserSession.userId, current: browser.session.current()?.sessionId === browserSession.sessionId },
   documents: documents.length,
   exchange: { kind: exchange.kind, operation: exchange.operation, name: exchange.name.value },
 }));
@@ -55,7 +61,7 @@ function sizeOf(path: string): number {
 }
 
 describe("the packed @masquerade/client in a fresh project", () => {
-  const { t, world } = useTestWorld();
+  const { t, world } = useTestWorld({ world: { allowFrontendAuthentication: true } });
   const work = tempDir("masquerade-consumer-");
   let tarball: string;
   let packedFiles: string[];
@@ -86,18 +92,22 @@ describe("the packed @masquerade/client in a fresh project", () => {
     expect(sizeOf(modules)).toBeLessThan(1_500_000);
   });
 
-  it("runs from a plain .mjs file: exchanges a token, verifies the JWT locally, exposes the operations", async () => {
-    const { token } = (await gqlOk(t.url, world.supportManager.credential, CreateImpersonationTokenDocument, { input: { projectId: world.projectId, userId: world.userId, reason: "consumer test" } }))
-      .createImpersonationToken;
+  it("runs from a plain .mjs file: exchanges a token, verifies the JWT locally, exposes the browser client and the operations", async () => {
+    const issue = async () =>
+      (await gqlOk(t.url, world.supportManager.credential, CreateImpersonationTokenDocument, { input: { projectId: world.projectId, userId: world.userId, reason: "consumer test" } }))
+        .createImpersonationToken;
+    const { token } = await issue();
+    const { launchUrl } = await issue();
     const { stdout } = await run(process.execPath, ["consumer.mjs"], {
       cwd: join(work.path, "app"),
       env: {
         PATH: process.env.PATH,
         MASQUERADE_URL: t.url,
-        MASQUERADE_ISSUER: t.app.publicUrl,
         MASQUERADE_PROJECT_ID: world.projectId,
         MASQUERADE_PROJECT_SECRET: world.projectSecret,
+        MASQUERADE_PUBLIC_TOKEN: world.publicToken,
         TOKEN: token,
+        LAUNCH_URL: launchUrl,
       },
       timeout: 30_000,
     });
@@ -106,6 +116,9 @@ describe("the packed @masquerade/client in a fresh project", () => {
     expect(result.reused).toEqual({ isMasqueradeError: true, code: "IMPERSONATION_TOKEN_ALREADY_USED" });
     expect(result.requireWritable).toBe("function");
     expect(result.createBrowserClient).toBe("function");
+    expect(result.mountImpersonationBanner).toBe("function");
+    expect(result.sameAsBrowserEntry).toBe(true);
+    expect(result.browserSession).toEqual({ userId: world.userId, current: true });
     expect(result.documents).toBeGreaterThan(30);
     expect(result.exchange).toEqual({ kind: "OperationDefinition", operation: "mutation", name: "AuthenticateImpersonationToken" });
   });

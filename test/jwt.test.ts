@@ -53,6 +53,16 @@ describe("the session JWT", () => {
     expect(payload.iat).toBe(Math.floor(new Date(started.session.startedAt).getTime() / 1000));
     expect(payload.exp).toBe(payload.iat! + 300);
     expect(payload.act).toEqual({ sub: world.supportManager.id, email: world.supportManager.email });
+    // Beside the contract's claims, when the session ends (its milliseconds as a fraction), for
+    // clients that report the session's end from the JWT alone; `imp` stays exactly `{ mode }`.
+    expect(payload.session_exp).toBe(new Date(started.session.expiresAt).getTime() / 1000);
+    expect(payload.imp).toEqual({ mode: "read_write" });
+  });
+
+  it("announces the issuer beside the keys (RFC 7517 §5: a JWK Set may carry other members)", async () => {
+    const jwks = (await (await fetch(jwksUrl())).json()) as { issuer: unknown; keys: unknown[] };
+    expect(jwks.issuer).toBe(t.app.publicUrl);
+    expect(jwks.issuer).toBe(`http://localhost:${t.app.port}`);
   });
 
   it("publishes only public keys", async () => {

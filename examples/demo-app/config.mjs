@@ -6,7 +6,6 @@ import { parseArgs } from "node:util";
  *
  *   --credentials <file>   the JSON file `npm run bootstrap -- --out <file>` wrote (projectId, projectSecret, publicToken)
  *   MASQUERADE_URL          Masquerade's URL (default http://localhost:4000)
- *   MASQUERADE_ISSUER       the `iss` of its session JWTs, when it differs from MASQUERADE_URL (its PUBLIC_URL)
  *   MASQUERADE_PROJECT_ID, MASQUERADE_PROJECT_SECRET, MASQUERADE_PUBLIC_TOKEN   instead of --credentials
  *   PORT, HOST              where the demo app listens (default localhost:3000)
  */
@@ -15,7 +14,6 @@ export function loadDemoConfig(argv = process.argv.slice(2), env = process.env) 
   const fromFile = values.credentials ? JSON.parse(readFileSync(values.credentials, "utf8")) : {};
   const config = {
     masqueradeUrl: env.MASQUERADE_URL || "http://localhost:4000",
-    issuer: env.MASQUERADE_ISSUER || undefined,
     projectId: env.MASQUERADE_PROJECT_ID || fromFile.projectId,
     projectSecret: env.MASQUERADE_PROJECT_SECRET || fromFile.projectSecret,
     publicToken: env.MASQUERADE_PUBLIC_TOKEN || fromFile.publicToken,

@@ -25,7 +25,7 @@ try {
   process.exit(1);
 }
 
-const masquerade = new MasqueradeClient({ url: config.masqueradeUrl, projectId: config.projectId, projectSecret: config.projectSecret, issuer: config.issuer });
+const masquerade = new MasqueradeClient({ url: config.masqueradeUrl, projectId: config.projectId, projectSecret: config.projectSecret });
 
 const staticDir = join(dirname(fileURLToPath(import.meta.url)), "public");
 // The browser entry of the SDK and the modules next to it (dist/), served as they are.

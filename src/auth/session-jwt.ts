@@ -19,6 +19,13 @@ export interface SessionJwtClaims {
   exp: number;
   /** What the impersonation may do (SPEC §9): the application refuses writes when read_only. */
   imp?: { mode: JwtModeClaim };
+  /**
+   * When the session itself ends, where `exp` is only the JWT's own end: a NumericDate with the
+   * session's milliseconds as a fraction (RFC 7519 §2 allows non-integer values), so that it names
+   * exactly the `Session.expiresAt` the API returns. A claim of its own, so that the contract's
+   * `imp` stays exactly `{ mode }`; absent from JWTs signed before it existed.
+   */
+  session_exp?: number;
 }
 
 /** How many verified JWTs are remembered (a client presents the same JWT until it refreshes it). */
@@ -49,9 +56,10 @@ export class SessionJwt {
   signFor(session: SessionJwtSubject): string {
     const { kid, key } = this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(session.expiresAt.getTime() / 1000));
+    const sessionExp = session.expiresAt.getTime() / 1000;
+    const exp = Math.min(iat + sessionJwtLifetimeSeconds, Math.floor(sessionExp));
     if (this.signedThisSecond.iat !== iat) this.signedThisSecond = { iat, jwts: new Map() };
-    const claimsKey = [kid, exp, session.id, session.projectId, session.userId, session.impersonatorId, session.impersonatorEmail, session.mode].join("\n");
+    const claimsKey = [kid, exp, sessionExp, session.id, session.projectId, session.userId, session.impersonatorId, session.impersonatorEmail, session.mode].join("\n");
     const signed = this.signedThisSecond.jwts.get(claimsKey);
     if (signed) return signed;
     const jwt = signCompactEs256(
@@ -60,6 +68,7 @@ export class SessionJwt {
         sid: session.id,
         act: { sub: session.impersonatorId, email: session.impersonatorEmail },
         imp: { mode: jwtModeClaim(session.mode) },
+        session_exp: sessionExp,
         iss: this.issuer(),
         aud: session.projectId,
         sub: session.userId,

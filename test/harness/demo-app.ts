@@ -26,7 +26,7 @@ export async function runDemoAdmin(args: string[], masqueradeUrl: string): Promi
  * node_modules) on a free port of 127.0.0.1, and resolves once it says where it listens.
  */
 export async function startDemoApp(
-  env: { masqueradeUrl: string; issuer: string } & ({ projectId: string; projectSecret: string; publicToken: string } | { credentialsFile: string }),
+  env: { masqueradeUrl: string } & ({ projectId: string; projectSecret: string; publicToken: string } | { credentialsFile: string }),
 ): Promise<DemoApp> {
   const project =
     "credentialsFile" in env
@@ -34,7 +34,7 @@ export async function startDemoApp(
       : { MASQUERADE_PROJECT_ID: env.projectId, MASQUERADE_PROJECT_SECRET: env.projectSecret, MASQUERADE_PUBLIC_TOKEN: env.publicToken };
   const args = "credentialsFile" in env ? ["--credentials", env.credentialsFile] : [];
   const child: ChildProcess = spawn(process.execPath, [demoServer, ...args], {
-    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", MASQUERADE_URL: env.masqueradeUrl, MASQUERADE_ISSUER: env.issuer, ...project },
+    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", MASQUERADE_URL: env.masqueradeUrl, ...project },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

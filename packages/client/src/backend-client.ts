@@ -14,8 +14,10 @@ export interface MasqueradeClientOptions {
   /** The project's backend secret. Keep it on the server: never ship it to a browser. */
   projectSecret: string;
   /**
-   * The `iss` session JWTs must carry: Masquerade's PUBLIC_URL. Defaults to `url` without
-   * `/graphql`; set it when your backend reaches Masquerade at another address than its PUBLIC_URL.
+   * The `iss` session JWTs must carry: Masquerade's PUBLIC_URL. By default, the issuer the server
+   * announces in its JWKS (`/.well-known/jwks.json`, member `issuer`), so a backend may reach
+   * Masquerade at another address than its PUBLIC_URL (say http://127.0.0.1:4000 for
+   * http://localhost:4000); for a server that announces none, `url` without `/graphql`.
    */
   issuer?: string;
   /** Seconds past a JWT's `exp` it is still accepted, for clock skew: default 10, at most 60. */
@@ -48,6 +50,8 @@ export interface ExchangedImpersonation extends AuthenticatedSession {
   /** The session's long-lived secret (until the session ends). Store it like a password. */
   sessionToken: string;
   requestId: string;
+  /** The impersonated user's id (the payload's `userId`, SPEC §4.3; also `user.id` and `session.userId`). */
+  userId: string;
 }
 
 export type SessionReference = { sessionId: string } | { sessionToken: string } | { sessionJwt: string };
@@ -94,7 +98,8 @@ export class MasqueradeClient {
     const verifier = new SessionJwtVerifier({
       keys: this.jwks,
       clock,
-      issuer: options.issuer ?? serverUrl(this.transport.url, "").replace(/\/$/, ""),
+      issuer: options.issuer,
+      fallbackIssuer: serverUrl(this.transport.url, "").replace(/\/$/, ""),
       projectId: options.projectId,
       clockToleranceSeconds: tolerance,
       rememberedJwts: Math.max(0, Math.floor(options.rememberVerifiedJwts ?? defaultRememberedJwts)),
@@ -107,6 +112,7 @@ export class MasqueradeClient {
         const result = data.authenticateImpersonationToken;
         return {
           requestId: result.requestId,
+          userId: result.userId,
           sessionToken: result.sessionToken,
           sessionJwt: result.sessionJwt,
           session: sessionFromServer(result.session),

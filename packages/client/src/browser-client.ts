@@ -4,14 +4,17 @@ import { SdkAuthenticateImpersonationTokenDocument, SdkAuthenticateSessionDocume
 import { GraphQLTransport } from "./graphql-transport.js";
 import { sessionFromServer, userFromServer } from "./server-session.js";
 import { unverifiedClaims, type MasqueradeSession, type MasqueradeUser } from "./session.js";
-import { SessionStore, type KeyValueStorage } from "./session-store.js";
+import { defaultStorage, SessionStore, storageUnavailable, type KeyValueStorage } from "./session-store.js";
 
 export interface BrowserClientOptions {
   /** Masquerade's URL, with or without `/graphql`. The page's origin must be allowed (the project's login redirect URL, or CORS_ORIGINS). */
   url: string;
   /** The project's public token (the frontend credential). */
   publicToken: string;
-  /** Where the session is kept: `sessionStorage` by default (one tab, gone when the tab closes). */
+  /**
+   * Where the session is kept: `sessionStorage` by default (one tab, gone when the tab closes), or,
+   * where there is none that works (Node, a worker, storage blocked), memory: as long as this client.
+   */
   storage?: KeyValueStorage;
   /** The storage key (default `masquerade.session`). */
   storageKey?: string;
@@ -61,7 +64,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
   }
   const clock = options.clock ?? systemClock;
   const transport = new GraphQLTransport({ url: options.url, headers: { "x-public-token": options.publicToken }, fetch: options.fetch });
-  const store = new SessionStore(options.storage ?? globalThis.sessionStorage, options.storageKey ?? "masquerade.session");
+  const store = new SessionStore(options.storage ?? defaultStorage(), options.storageKey ?? "masquerade.session");
   const listeners = new Set<(session: BrowserSession | null) => void>();
 
   const view = (): BrowserSession | null => {
@@ -147,10 +150,18 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       if (globalThis.location && globalThis.history && href === globalThis.location.href) {
         globalThis.history.replaceState(globalThis.history.state, "", address.toString());
       }
+      // The token is single-use: spend it only on a session that can then be kept.
+      if (!store.usable()) throw storageUnavailable();
       const data = await transport.request(SdkAuthenticateImpersonationTokenDocument, { token });
       const result = data.authenticateImpersonationToken;
       const previous = store.read();
-      store.write({ sessionToken: result.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
+      try {
+        store.write({ sessionToken: result.sessionToken, sessionJwt: result.sessionJwt, session: sessionFromServer(result.session), user: userFromServer(result.user) });
+      } catch (error) {
+        // The storage took the probe but not the session: end the session nobody can use.
+        await transport.request(SdkRevokeSessionDocument, { sessionToken: result.sessionToken }).catch(() => undefined);
+        throw error;
+      }
       changed();
       // A second launch in this tab replaces the first impersonation: end it rather than leave it
       // running (out of the banner's reach, and counted against the impersonator's limit).

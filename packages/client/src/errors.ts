@@ -26,6 +26,8 @@ export type MasqueradeErrorCode =
   | "IMPERSONATION_READ_ONLY"
   /** The server could not be reached, or did not answer with GraphQL (the message says which). */
   | "NETWORK_ERROR"
+  /** The browser client's storage refuses writes, so a session could not be kept: the token was not used. */
+  | "SESSION_STORAGE_UNAVAILABLE"
   /** Anything else the server sent (a protocol code such as GRAPHQL_VALIDATION_FAILED is kept as is). */
   | (string & {});
 

@@ -13,6 +13,16 @@ export interface JwksCacheOptions {
   timeoutMs: number;
 }
 
+/** A key set as fetched: its keys, and the issuer the server announced beside them. */
+export interface KeySet {
+  getKey: JWTVerifyGetKey;
+  /**
+   * The `issuer` member of the JWK Set (RFC 7517 §5 allows members beyond `keys`): the server's
+   * PUBLIC_URL, the `iss` of the JWTs these keys sign. Undefined when the server announces none.
+   */
+  issuer: string | undefined;
+}
+
 /**
  * The server's JWKS, fetched once and kept: verifying a JWT needs no request. A JWT naming a `kid`
  * the set does not hold (a rotation: the server publishes a key 70 s before it signs with it) waits
@@ -22,7 +32,7 @@ export interface JwksCacheOptions {
  * on the network or hammer the server. Concurrent callers share one fetch.
  */
 export class JwksCache {
-  private keys: { kids: Set<string>; getKey: JWTVerifyGetKey; fetchedAt: number } | null = null;
+  private keys: (KeySet & { kids: Set<string>; fetchedAt: number }) | null = null;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastFailure: MasqueradeError | null = null;
   private inFlight: Promise<void> | null = null;
@@ -32,13 +42,13 @@ export class JwksCache {
   constructor(private readonly options: JwksCacheOptions) {}
 
   /** The key set to verify a JWT signed with `kid`, fetched (again) when needed and allowed. */
-  async keySetFor(kid: string | undefined): Promise<JWTVerifyGetKey> {
+  async keySetFor(kid: string | undefined): Promise<KeySet> {
     const mayFetch = this.options.clock.now().getTime() - this.lastAttemptAt >= this.options.cooldownMs;
     if (!this.keys) {
       // Nothing to verify with yet: wait for the first set (within the cooldown, the last failure).
       if (!mayFetch && !this.inFlight && this.lastFailure) throw this.lastFailure;
       await this.refetch();
-      return this.keys!.getKey;
+      return this.keySet();
     }
     const unknownKid = kid !== undefined && !this.keys.kids.has(kid);
     if (unknownKid && (mayFetch || this.inFlight)) {
@@ -47,7 +57,13 @@ export class JwksCache {
     } else if (this.isStale() && mayFetch) {
       this.refetch().catch(() => undefined);
     }
-    return this.keys.getKey;
+    return this.keySet();
+  }
+
+  /** The held keys and their issuer, from one and the same fetched document. */
+  private keySet(): KeySet {
+    const { getKey, issuer } = this.keys!;
+    return { getKey, issuer };
   }
 
   /** Whether the key set as it stands publishes `kid` (a remembered JWT's key may have retired). */
@@ -69,7 +85,7 @@ export class JwksCache {
     this.lastAttemptAt = this.options.clock.now().getTime();
     this.fetchCount++;
     this.lastFailure = null;
-    let jwks: JSONWebKeySet;
+    let jwks: JSONWebKeySet & { issuer?: unknown };
     try {
       const response = await this.options.fetch(this.options.url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(this.options.timeoutMs) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -81,6 +97,7 @@ export class JwksCache {
       }));
     }
     const kids = new Set(jwks.keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === "string"));
-    this.keys = { kids, getKey: createLocalJWKSet(jwks), fetchedAt: this.options.clock.now().getTime() };
+    const issuer = typeof jwks.issuer === "string" && jwks.issuer.length > 0 ? jwks.issuer : undefined;
+    this.keys = { kids, getKey: createLocalJWKSet(jwks), issuer, fetchedAt: this.options.clock.now().getTime() };
   }
 }

@@ -16,7 +16,10 @@ export const defaultRememberedJwts = 10_000;
 export interface SessionJwtVerifierOptions {
   keys: JwksCache;
   clock: Clock;
-  issuer: string;
+  /** The `iss` required, when the application set it; otherwise the one the JWKS announces. */
+  issuer: string | undefined;
+  /** The `iss` required when neither is there (a JWKS without `issuer`): the client's URL without `/graphql`. */
+  fallbackIssuer: string;
   projectId: string;
   clockToleranceSeconds: number;
   /** At most this many verified JWTs are remembered (0: every JWT's signature is verified each time). */
@@ -62,12 +65,14 @@ export class SessionJwtVerifier {
       throw notFound("the session JWT is malformed", error);
     }
     if (typeof kid !== "string") throw notFound("the session JWT names no key (kid)");
-    const getKey = await this.options.keys.keySetFor(kid);
+    const keySet = await this.options.keys.keySetFor(kid);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(jwt, getKey, {
+      ({ payload } = await jwtVerify(jwt, keySet.getKey, {
         algorithms: [sessionJwtAlgorithm],
-        issuer: this.options.issuer,
+        // The explicit option wins; then the issuer announced by the very document the keys came
+        // from (which is fetched from the same address as the keys, so it adds no trust of its own).
+        issuer: this.options.issuer ?? keySet.issuer ?? this.options.fallbackIssuer,
         audience: this.options.projectId,
         clockTolerance: this.options.clockToleranceSeconds,
         currentDate: this.options.clock.now(),
@@ -109,8 +114,18 @@ function sessionOf(payload: JWTPayload): MasqueradeSession {
     projectId: aud,
     impersonator: { id: act.sub, email: act.email },
     mode: modeFromClaim(payload.imp),
-    expiresAt: new Date(payload.exp! * 1000),
+    expiresAt: new Date(sessionExpiryMs(payload)),
   };
+}
+
+/**
+ * When the session ends: the `session_exp` claim (a NumericDate with the milliseconds as a
+ * fraction); for a JWT signed before Masquerade added it, the JWT's own `exp`.
+ */
+function sessionExpiryMs(payload: JWTPayload): number {
+  const sessionExp = (payload as { session_exp?: unknown }).session_exp;
+  if (typeof sessionExp === "number" && Number.isFinite(sessionExp) && sessionExp > 0) return Math.round(sessionExp * 1000);
+  return payload.exp! * 1000;
 }
 
 function notFound(message: string, cause?: unknown): MasqueradeError {

@@ -13,8 +13,9 @@ export interface MasqueradeSession {
   impersonator: { id: string; email: string };
   mode: ImpersonationMode;
   /**
-   * From authenticateJwt: when the JWT expires (at most 5 minutes ahead, never past the session's
-   * end). From the server's answers: when the session itself ends.
+   * When the session ends (its start + 60 minutes), from every method alike. authenticateJwt reads
+   * it from the JWT's `session_exp` claim (for a JWT without one, from its `exp`, at most 5 minutes
+   * ahead); the JWT itself expires sooner and is refreshed meanwhile.
    */
   expiresAt: Date;
 }

@@ -18,7 +18,7 @@ export type SdkAuthenticateImpersonationTokenMutationVariables = Exact<{
 }>;
 
 
-export type SdkAuthenticateImpersonationTokenMutation = { authenticateImpersonationToken: { requestId: string, sessionToken: string, sessionJwt: string, user: { id: string, email: string, name: string | null }, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, mode: ImpersonationMode, startedAt: string, expiresAt: string, revokedAt: string | null } } };
+export type SdkAuthenticateImpersonationTokenMutation = { authenticateImpersonationToken: { requestId: string, userId: string, sessionToken: string, sessionJwt: string, user: { id: string, email: string, name: string | null }, session: { id: string, projectId: string, userId: string, impersonatorId: string, impersonatorEmail: string, mode: ImpersonationMode, startedAt: string, expiresAt: string, revokedAt: string | null } } };
 
 export type SdkAuthenticateSessionMutationVariables = Exact<{
   sessionToken?: string | null | undefined;
@@ -79,6 +79,7 @@ export const SdkAuthenticateImpersonationTokenDocument = new TypedDocumentString
     mutation SdkAuthenticateImpersonationToken($token: String!) {
   authenticateImpersonationToken(token: $token) {
     requestId
+    userId
     sessionToken
     sessionJwt
     user {
