@@ -162,22 +162,32 @@ function parseMetricsPort(settings: Settings, port: number): number | undefined 
   return metricsPort;
 }
 
+/**
+ * Each entry as the exact form a browser sends in Origin: scheme, host and port. An entry written
+ * with a lone trailing slash (`https://app.example.com/`, as copied from an address bar) means that
+ * origin; a real path, a query, a fragment or credentials are refused, as is any other spelling
+ * (upper case, a default port), which would silently never match. Messages name the entry by its
+ * position, never its text: a value in the wrong variable may be a secret.
+ */
 function parseCorsOrigins(raw: string | undefined): string[] {
   const entries = (raw ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
-  entries.forEach((entry, index) => {
-    let origin: string | null = null;
+  const origins = entries.map((entry, index) => {
+    const refuse = (what: string) =>
+      new SettingError("CORS_ORIGINS", `must be a comma-separated list of origins such as https://app.example.com (http or https, lower case, no path, query or credentials); entry ${index + 1} ${what}`);
+    let url: URL;
     try {
-      const url = new URL(entry);
-      if (url.protocol === "http:" || url.protocol === "https:") origin = url.origin;
+      url = new URL(entry);
     } catch {
-      // not a URL: reported below
+      throw refuse("is not a URL");
     }
-    // The exact form a browser sends in Origin: scheme, host and port, no path, nothing else.
-    if (origin !== entry) {
-      throw new SettingError("CORS_ORIGINS", `must be a comma-separated list of origins such as https://app.example.com (http or https, no path, no trailing slash); entry ${index + 1} is not one`);
-    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw refuse("is not http or https");
+    if (url.username !== "" || url.password !== "") throw refuse("has credentials");
+    if (url.pathname !== "/") throw refuse("has a path");
+    if (url.search !== "" || url.hash !== "" || /[?#]/.test(entry)) throw refuse("has a query or fragment");
+    if (entry !== url.origin && entry !== `${url.origin}/`) throw refuse("is not written as a browser sends it (lower case, no default port)");
+    return url.origin;
   });
-  return [...new Set(entries)];
+  return [...new Set(origins)];
 }
 
 function parseTrustProxy(raw: string | undefined): TrustProxySetting {

@@ -36,6 +36,8 @@ export interface ContextInput {
   userAgent?: string | null;
   /** An actor already resolved (a WebSocket resolves it once at connect and re-checks it). */
   actor?: Actor;
+  /** The id already sent back as `x-request-id` (HTTP); a new one otherwise. */
+  requestId?: string;
 }
 
 export async function createRequestContext(db: Database, services: Services, input: ContextInput): Promise<RequestContext> {
@@ -49,7 +51,7 @@ export async function createRequestContext(db: Database, services: Services, inp
  * `Object.assign(Object.create(prototype), context)`.
  */
 class OperationContext implements RequestContext {
-  readonly requestId = newId("request");
+  readonly requestId: string;
   readonly ipAddress: string | null;
   readonly userAgent: string | null;
   private batchLoaders: Loaders | undefined;
@@ -60,6 +62,7 @@ class OperationContext implements RequestContext {
     public actor: Actor,
     input: ContextInput,
   ) {
+    this.requestId = input.requestId ?? newId("request");
     this.ipAddress = input.ipAddress ?? null;
     this.userAgent = input.userAgent ? input.userAgent.slice(0, 512) : null;
   }

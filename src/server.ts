@@ -21,7 +21,7 @@ import { CorsGate } from "./http/cors.js";
 import { createGraphQLHttpHandler, headerValue, jsonResponse, type Route } from "./http/graphql-http-handler.js";
 import { startGraphQLWsServer } from "./http/graphql-ws-server.js";
 import { createReadinessCheck, listen, orderedShutdown, RequestDrain } from "./http/lifecycle.js";
-import { accessLogPlugin, WsAccessLog } from "./log/access-log.js";
+import { accessLogPlugin, httpRefusalLog, WsAccessLog } from "./log/access-log.js";
 import { logger as processLogger, setLogLevel, type Logger } from "./log/logger.js";
 import { graphqlOperationMetricsPlugin } from "./metrics/graphql-operation-metrics.js";
 import { startMetricsServer, type MetricsServer } from "./metrics/metrics-server.js";
@@ -86,8 +86,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   services.projects.onCreated((project) => allowedOrigins.add(project.loginRedirectUrl));
   services.projects.onUpdated((project) => allowedOrigins.add(project.loginRedirectUrl));
   const cors = new CorsGate(allowedOrigins, () => publicUrl);
-  const contextOf = (req: IncomingMessage, credentials: PresentedCredentials) =>
-    createRequestContext(services.db, services, { credentials, ipAddress: clientAddressOf(req), userAgent: headerValue(req.headers["user-agent"]) });
+  const contextOf = (req: IncomingMessage, credentials: PresentedCredentials, requestId?: string) =>
+    createRequestContext(services.db, services, { credentials, requestId, ipAddress: clientAddressOf(req), userAgent: headerValue(req.headers["user-agent"]) });
 
   const requests = new RequestDrain();
   const readiness = createReadinessCheck({
@@ -103,7 +103,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   ]);
   const handleHttp = createGraphQLHttpHandler({
     apollo,
-    context: (req) => contextOf(req, { authorization: req.headers.authorization, publicToken: headerValue(req.headers["x-public-token"]) }),
+    context: (req, requestId) => contextOf(req, { authorization: req.headers.authorization, publicToken: headerValue(req.headers["x-public-token"]) }, requestId),
     maxBodyBytes: config.maxBodyBytes,
     cors,
     routes: new Map<string, Route>([
@@ -114,6 +114,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     ]),
     prefixRoutes: new Map<string, Route>([[consolePath, createConsoleRoute({ directory: options.consoleDirectory ?? defaultConsoleDirectory() })]]),
     logError: (error) => logger.error({ err: error }, "request failed"),
+    onRefused: httpRefusalLog(logger),
   });
   const httpServer = createServer(requests.track(handleHttp));
 

@@ -4,6 +4,7 @@ import { buildSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { ErrorCode } from "../src/errors/codes.js";
+import { AuditAction, AuditEventType } from "../src/modules/audit/audit-status.js";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const read = (path: string): string => readFileSync(join(repoRoot, path), "utf8");
@@ -141,5 +142,18 @@ describe("the documentation stands alone", () => {
 
     const errors = contract.slice(contract.indexOf("## Errors"));
     expect(Object.values(ErrorCode).filter((code) => !new RegExp(`^\\| \`${code}\` \\|`, "m").test(errors))).toEqual([]);
+  });
+
+  it("docs/contract.md lists every endpoint, audit action and event type this version serves, and nothing as unshipped", () => {
+    const contract = read("docs/contract.md");
+    const endpoints = contract.slice(contract.indexOf("## Endpoints"), contract.indexOf("## Credentials"));
+    for (const path of ["/graphql", "/.well-known/jwks.json", "/healthz", "/readyz", "/console", "/metrics", "METRICS_PORT", "x-request-id"]) {
+      expect(endpoints, path).toContain(`\`${path}\``);
+    }
+    const audit = contract.slice(contract.indexOf("| action | operation | log | `eventType` |"), contract.indexOf("### Webhooks and signing keys"));
+    const rows = new Map(audit.split("\n").filter((line) => line.startsWith("| `")).map((line) => [cells(line)[0], cells(line)[3]]));
+    for (const action of Object.values(AuditAction)) expect(rows.has(`\`${action}\``), action).toBe(true);
+    expect(new Set(rows.values())).toEqual(new Set(Object.values(AuditEventType).map((type) => `\`${type}\``)));
+    expect(contract).not.toMatch(/Not in this version/i);
   });
 });

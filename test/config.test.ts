@@ -95,7 +95,9 @@ describe("loadConfig", () => {
     ["LOG_LEVEL", "loud"],
     ["LOG_LEVEL", "INFO"],
     ["CORS_ORIGINS", "app.example.com"],
-    ["CORS_ORIGINS", "https://app.example.com/"],
+    ["CORS_ORIGINS", "https://app.example.com/path"],
+    ["CORS_ORIGINS", "https://app.example.com/?x=1"],
+    ["CORS_ORIGINS", "https://user:pw@app.example.com/"],
     ["SIGNING_KEY_REFRESH_MS", "60001"],
     ["TRUST_PROXY", "true"],
     ["TRUST_PROXY", "101"],
@@ -117,6 +119,9 @@ describe("loadConfig", () => {
     ["REDIS_URL", "http://:s3cr3t@cache"],
     ["PUBLIC_URL", "https://app:s3cr3t@masquerade.example.com"],
     ["CORS_ORIGINS", "https://app.example.com,s3cr3t"],
+    ["CORS_ORIGINS", "https://app.example.com/s3cr3t"],
+    ["CORS_ORIGINS", "https://app.example.com/?key=s3cr3t"],
+    ["CORS_ORIGINS", "https://app:s3cr3t@app.example.com/"],
     ["TRUST_PROXY", "s3cr3t"],
   ])("never repeats the value of %s (it may be a secret in the wrong place)", (name, value) => {
     expect(refusal({ [name]: value }).message).not.toContain("s3cr3t");

@@ -81,7 +81,7 @@ async function wsOperation<TVariables extends Record<string, unknown>>(
 }
 
 describe("CORS on /graphql", () => {
-  const { t, world } = useTestWorld({ app: { env: { CORS_ORIGINS: "https://support.example.net, http://localhost:5173" } } });
+  const { t, world } = useTestWorld({ app: { env: { CORS_ORIGINS: "https://support.example.net/, http://localhost:5173" } } });
   let shop: { projectId: string; publicToken: string };
   const shopOrigin = "https://shop.example.com";
 
@@ -123,7 +123,7 @@ describe("CORS on /graphql", () => {
     }
   });
 
-  it("allows the origins listed in CORS_ORIGINS", async () => {
+  it("allows the origins listed in CORS_ORIGINS (one written with a trailing slash, as copied from an address bar)", async () => {
     for (const origin of ["https://support.example.net", "http://localhost:5173"]) {
       const response = await preflight(t, origin);
       expect(corsHeaders(response)["access-control-allow-origin"], origin).toBe(origin);
@@ -228,11 +228,32 @@ describe("allowed origins across instances", () => {
 });
 
 describe("CORS_ORIGINS", () => {
-  it("refuses anything but http(s) origins, naming the variable", () => {
-    for (const value of ["https://app.example.com/", "https://app.example.com/path", "app.example.com", "*", "ftp://files.example.com", "https://App.Example.com", "https://user@app.example.com", "https://app.example.com,null"]) {
+  it("refuses anything but http(s) origins, naming the variable and what is wrong with which entry", () => {
+    const refusals: Array<[string, RegExp]> = [
+      ["https://app.example.com/path", /entry 1 has a path$/],
+      ["https://app.example.com//", /entry 1 has a path$/],
+      ["https://app.example.com/?x=1", /entry 1 has a query or fragment$/],
+      ["https://app.example.com/?", /entry 1 has a query or fragment$/],
+      ["https://app.example.com#top", /entry 1 has a query or fragment$/],
+      ["https://user@app.example.com", /entry 1 has credentials$/],
+      ["https://user:pw@app.example.com/", /entry 1 has credentials$/],
+      ["app.example.com", /entry 1 is not a URL$/],
+      ["*", /entry 1 is not a URL$/],
+      ["https://app.example.com,null", /entry 2 is not a URL$/],
+      ["ftp://files.example.com", /entry 1 is not http or https$/],
+      ["https://App.Example.com", /entry 1 is not written as a browser sends it/],
+      ["https://app.example.com:443/", /entry 1 is not written as a browser sends it/],
+    ];
+    for (const [value, what] of refusals) {
       expect(() => loadConfig({ CORS_ORIGINS: value }), value).toThrow(/^CORS_ORIGINS must be a comma-separated list of origins/);
+      expect(() => loadConfig({ CORS_ORIGINS: value }), value).toThrow(what);
     }
+  });
+
+  it("reads an origin written with a lone trailing slash as that origin", () => {
     expect(loadConfig({ CORS_ORIGINS: " https://a.example.com ,http://127.0.0.1:8080" }).corsOrigins).toEqual(["https://a.example.com", "http://127.0.0.1:8080"]);
+    expect(loadConfig({ CORS_ORIGINS: "https://a.example.com/,http://localhost:5173/, https://a.example.com" }).corsOrigins).toEqual(["https://a.example.com", "http://localhost:5173"]);
+    expect(loadConfig({ CORS_ORIGINS: "http://[::1]:8080/" }).corsOrigins).toEqual(["http://[::1]:8080"]);
     expect(loadConfig({}).corsOrigins).toEqual([]);
   });
 });

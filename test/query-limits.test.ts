@@ -10,6 +10,9 @@ import { connectWs, within, type WsConnection } from "./harness/ws-client.js";
 import { limitedParseOptions, queryLimits } from "../src/graphql/query-limits.js";
 import { extraValidationRules } from "../src/graphql/validate-operation.js";
 
+/** What a document past the parser's token limit is refused with, on either transport. */
+const tooManyTokens = `The operation contains more than ${queryLimits.maxTokens} tokens.`;
+
 /** Generous: a refusal takes milliseconds; the attacks below took seconds (or killed the process) before. */
 const quickMs = 1_000;
 
@@ -88,7 +91,7 @@ async function refusedOverHttp(credential: Credential, query: string, variables:
 
 function expectPlainMessages(errors: GraphQLErrorShape[]): void {
   for (const error of errors) {
-    expect(error.message).not.toMatch(/Did you mean|call stack|Syntax Error: Query|RangeError/i);
+    expect(error.message).not.toMatch(/Did you mean|call stack|Syntax Error|RangeError/i);
   }
 }
 
@@ -142,13 +145,26 @@ async function expectSocketServes(ws: WsConnection): Promise<void> {
 // ---- the tests ----
 
 describe("query limits over HTTP", () => {
-  it("refuses 200 aliases of auditEvents(first: 500) with nested fields (a VIEWER's request that cost 1.5 GB) at parse time", async () => {
-    const result = await refusedOverHttp(world.viewer.credential, auditAliases(200, 500), { p: world.projectId }, "GRAPHQL_PARSE_FAILED");
-    expect(result.errors![0]!.message).toMatch(/more tha[nt] 2000 tokens/);
+  it("refuses 200 aliases of auditEvents(first: 500) with nested fields (a VIEWER's request that cost 1.5 GB) at parse time, as a validation failure", async () => {
+    const result = await refusedOverHttp(world.viewer.credential, auditAliases(200, 500), { p: world.projectId }, "GRAPHQL_VALIDATION_FAILED");
+    expect(result.errors![0]!.message).toBe(tooManyTokens);
   });
 
-  it("refuses 2,000 aliases of auditEvents(first: 100)", async () => {
-    await refusedOverHttp(world.viewer.credential, auditAliases(2_000, 100), { p: world.projectId }, "GRAPHQL_PARSE_FAILED");
+  it("refuses 1,000 and 2,000 aliases of auditEvents(first: 100)", async () => {
+    for (const count of [1_000, 2_000]) {
+      const result = await refusedOverHttp(world.viewer.credential, auditAliases(count, 100), { p: world.projectId }, "GRAPHQL_VALIDATION_FAILED");
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors![0]!.message).toBe(tooManyTokens);
+    }
+  });
+
+  it("keeps GRAPHQL_PARSE_FAILED for a malformed document, however short", async () => {
+    for (const query of ["query { __typename", "query { a: }", "{ __typename } }"]) {
+      const result = await gql(t.url, anonymous, query);
+      expect(result.status, query).toBe(400);
+      expect(result.errors?.[0]?.extensions?.code, query).toBe("GRAPHQL_PARSE_FAILED");
+      expect(result.errors?.[0]?.message, query).toMatch(/^Syntax Error: /);
+    }
   });
 
   it("refuses an operation whose estimated cost is over the limit, however few its tokens and aliases", async () => {
@@ -170,9 +186,10 @@ describe("query limits over HTTP", () => {
   });
 
   it("refuses 10,000 chained fragment spreads and 10,000 nested braces without a 5xx or an internal message", async () => {
-    await refusedOverHttp(anonymous, fragmentChain(10_000), {}, "GRAPHQL_PARSE_FAILED");
-    const deep = await refusedOverHttp(anonymous, nestedBraces(10_000), {}, "GRAPHQL_PARSE_FAILED");
-    expect(deep.errors![0]!.message).toMatch(/more tha[nt] 2000 tokens/);
+    const chained = await refusedOverHttp(anonymous, fragmentChain(10_000), {}, "GRAPHQL_VALIDATION_FAILED");
+    expect(chained.errors![0]!.message).toBe(tooManyTokens);
+    const deep = await refusedOverHttp(anonymous, nestedBraces(10_000), {}, "GRAPHQL_VALIDATION_FAILED");
+    expect(deep.errors![0]!.message).toBe(tooManyTokens);
   });
 
   it("refuses an operation nested deeper than 12 levels", async () => {
@@ -223,17 +240,27 @@ describe("query limits over WebSocket", () => {
   afterAll(async () => ws?.close());
 
   it("answers a 10,000-level query with an error for that operation alone: the socket stays open", async () => {
-    const errors = await refusedOverWs(ws, nestedBraces(10_000), {}, "GRAPHQL_PARSE_FAILED");
-    expect(errors[0]!.message).toMatch(/more tha[nt] 2000 tokens/);
+    const errors = await refusedOverWs(ws, nestedBraces(10_000), {}, "GRAPHQL_VALIDATION_FAILED");
+    expect(errors[0]!.message).toBe(tooManyTokens);
+    await expectSocketServes(ws);
+  });
+
+  it("keeps GRAPHQL_PARSE_FAILED for a malformed document, and the socket open", async () => {
+    const outcome = await within(operationOverWs(ws, "query { __typename"), 5_000, "the refusal");
+    expect(outcome.kind, JSON.stringify(outcome)).toBe("error");
+    const errors = outcome.kind === "error" ? outcome.errors : [];
+    expect(errors[0]?.extensions?.code).toBe("GRAPHQL_PARSE_FAILED");
+    expect(errors[0]?.message).toMatch(/^Syntax Error: /);
     await expectSocketServes(ws);
   });
 
   it("applies the same limits as HTTP", async () => {
     const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
-      [auditAliases(2_000, 100), { p: world.projectId }, "GRAPHQL_PARSE_FAILED", /tokens/],
+      [auditAliases(1_000, 100), { p: world.projectId }, "GRAPHQL_VALIDATION_FAILED", /more than 2000 tokens/],
+      [auditAliases(2_000, 100), { p: world.projectId }, "GRAPHQL_VALIDATION_FAILED", /more than 2000 tokens/],
       [auditAliases(4, "$n"), { p: world.projectId, n: 500 }, "GRAPHQL_VALIDATION_FAILED", /too expensive/],
       [doublingFragmentChain(22), {}, "GRAPHQL_VALIDATION_FAILED", /too expensive/],
-      [fragmentChain(10_000), {}, "GRAPHQL_PARSE_FAILED", /tokens/],
+      [fragmentChain(10_000), {}, "GRAPHQL_VALIDATION_FAILED", /more than 2000 tokens/],
       [deepQuery(9), {}, "GRAPHQL_VALIDATION_FAILED", /nested deeper than 12/],
       [manyAliases, { p: world.projectId }, "GRAPHQL_VALIDATION_FAILED", /more than 20 aliases/],
       [`query { ${"__typename @include(if: true) ".repeat(51)}}`, {}, "GRAPHQL_VALIDATION_FAILED", /more than 50 directives/],

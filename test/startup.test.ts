@@ -84,6 +84,7 @@ describe.concurrent("a setting the server cannot start with: one line naming it,
     ["REDIS_URL", "localhost:6379", /redis:\/\/ or rediss:\/\//],
     ["DATABASE_URL", "mysql://x", /"sqlite:<path>" or a "postgres:\/\/"/],
     ["CORS_ORIGINS", "app.example.com", /comma-separated list of origins/],
+    ["CORS_ORIGINS", "https://app.example.com/login", /entry 1 has a path/],
     ["TRUST_PROXY", "true", /must not be true/],
     ["METRICS_PORT", "0", /whole number from 1 to 65535/],
   ])("%s=%s", async (variable, value, rule) => {

@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
+import { parserLimitRefusal } from "../graphql/parser-limit-refusal.js";
 import { AppError } from "./app-error.js";
 import { ErrorCode } from "./codes.js";
 import { variableErrorWithoutValue } from "./variable-error-message.js";
@@ -48,17 +49,6 @@ function causeOf(error: unknown): unknown {
   return error instanceof GraphQLError ? error.originalError : undefined;
 }
 
-/** What a document nested too deeply for graphql-js's (recursive) parser gets instead of "Maximum call stack size exceeded". */
-export const tooDeepToParseMessage = "Syntax Error: the operation is nested too deeply to parse.";
-
-/** Whether a RangeError is among an error's causes (Apollo wraps a parser's twice). */
-function overflowedTheStack(error: unknown): boolean {
-  for (let cause = error, hops = 0; cause instanceof Error && hops < 4; cause = (cause as GraphQLError).originalError, hops++) {
-    if (cause instanceof RangeError) return true;
-  }
-  return false;
-}
-
 /** Apollo's own wording names the framework and how to reconfigure it; clients need less. */
 function plainIntrospectionRefusal(message: string): string {
   return message.startsWith("GraphQL introspection is not allowed") ? "Introspection is disabled on this server." : message;
@@ -75,9 +65,13 @@ export function createFormatError(log: Logger) {
       return { message: redact(original.message), path: formatted.path, locations: formatted.locations, extensions: { ...original.extensions } };
     }
     const code = formatted.extensions?.code;
+    if (code === "GRAPHQL_PARSE_FAILED") {
+      // Over the token limit, or too deep for the parser: a query limit (SPEC §7), not a syntax error.
+      const limit = parserLimitRefusal(original);
+      if (limit) return { message: limit, locations: formatted.locations, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } };
+    }
     if (typeof code === "string" && requestErrorCodes.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
-      const message = code === "GRAPHQL_PARSE_FAILED" && overflowedTheStack(original) ? tooDeepToParseMessage : formatted.message;
-      return { message: plainIntrospectionRefusal(redact(message, causeOf(original))), locations: formatted.locations, path: formatted.path, extensions: { code } };
+      return { message: plainIntrospectionRefusal(redact(formatted.message, causeOf(original))), locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     // graphql-js's own refusals without a code: a variable that does not coerce (which carries its
     // cause, and no path: it is raised before any field runs), or an error with no underlying exception.

@@ -14,7 +14,10 @@ import { rootFieldRepeatLimit } from "./root-field-limit.js";
  * (test/query-limits.test.ts checks every one of them).
  */
 export const queryLimits = {
-  /** Lexical tokens per document, counted while parsing: parsing stops at the first one over. */
+  /**
+   * Lexical tokens per document, counted while parsing: parsing stops at the first one over, and the
+   * document is refused as GRAPHQL_VALIDATION_FAILED like the other limits (parser-limit-refusal.ts).
+   */
   maxTokens: 2_000,
   /** Nested selections (fragments followed, not counted as a level). */
   maxDepth: 12,
@@ -28,7 +31,7 @@ export const queryLimits = {
   maxCost: 50_000,
 } as const;
 
-/** graphql-js's parser counts tokens and aborts past the limit (a GRAPHQL_PARSE_FAILED). */
+/** graphql-js's parser counts tokens and aborts past the limit: no second pass over the document. */
 export const limitedParseOptions: ParseOptions = { maxTokens: queryLimits.maxTokens };
 
 type RejectHandler = (context: ValidationContext | null) => void;

@@ -10,6 +10,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { withoutSuggestion } from "../errors/format-error.js";
+import { parserLimitRefusal } from "./parser-limit-refusal.js";
 import { limitedParseOptions, queryLimitRules } from "./query-limits.js";
 import { storableStringLiterals } from "./storable-text.js";
 
@@ -45,7 +46,8 @@ export interface OperationPayload {
 }
 
 /**
- * Parses (with the token limit) and validates a WebSocket operation, as Apollo does on HTTP: its
+ * Parses (with the token limit) and validates a WebSocket operation, as Apollo does on HTTP (and as
+ * formatError re-codes there, a parse stopped by the parser's limits is GRAPHQL_VALIDATION_FAILED): its
  * execution arguments, or the errors to answer for this operation alone. graphql-ws would let an
  * error thrown by its own parse close the whole socket (4500, with the internal message as reason).
  */
@@ -56,6 +58,9 @@ export function createOperationPreparer(schema: GraphQLSchema, options: { intros
     try {
       document = parse(payload.query, limitedParseOptions);
     } catch (error) {
+      // The parser's limits are query limits, refused as validation is (SPEC §7); the rest is syntax.
+      const limit = parserLimitRefusal(error);
+      if (limit) return [new GraphQLError(limit, { extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })];
       const message = error instanceof GraphQLError ? error.message : "The document could not be parsed.";
       return [new GraphQLError(message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
     }

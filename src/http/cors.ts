@@ -31,8 +31,8 @@ export class CorsGate {
   }
 
   /**
-   * Sets the CORS headers of a /graphql response, answers a preflight, and refuses an
-   * Authorization header sent from another origin. Returns true when it has answered the request.
+   * Sets the CORS headers of a /graphql response and answers a preflight. Returns true when it has
+   * answered the request; the caller then asks `refusesCredentials`.
    */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     res.setHeader("vary", "Origin");
@@ -50,13 +50,15 @@ export class CorsGate {
       res.end();
       return true;
     }
-    if (foreign && hasValue(req.headers.authorization)) {
-      const body = JSON.stringify({ errors: [{ message: crossOriginCredentialMessage, extensions: { code: "UNAUTHENTICATED" } }] });
-      res.writeHead(401, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
-      res.end(body);
-      return true;
-    }
     return false;
+  }
+
+  /**
+   * Whether a request carries an Authorization header (a member key or the project secret) from a
+   * page of another origin: refused as UNAUTHENTICATED with `crossOriginCredentialMessage`.
+   */
+  refusesCredentials(req: IncomingMessage): boolean {
+    return hasValue(req.headers.authorization) && this.isForeign(req);
   }
 
   /** Whether a WebSocket upgrade may proceed: from no browser, the server's own pages, or an allowed origin. */

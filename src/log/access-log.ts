@@ -3,6 +3,7 @@ import { getOperationAST, type DocumentNode, type GraphQLFormattedError } from "
 import { performance } from "node:perf_hooks";
 import { newId } from "../auth/secrets.js";
 import type { RequestContext } from "../context.js";
+import type { GraphQLHttpRefusal } from "../http/graphql-http-handler.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -16,7 +17,11 @@ export interface AccessLine {
   transport: "http" | "ws";
   requestId: string;
   operationName: string | null;
-  /** member, backend, frontend, anonymous or invalid; null for a WebSocket operation refused before it had a context. */
+  /**
+   * member, backend, frontend, anonymous or invalid; null for an operation refused before it had a
+   * context (on WebSocket, or on HTTP by the front door: body too large, a member key from another
+   * origin's page, input no database can store, Apollo's CSRF check).
+   */
   actor: string | null;
   outcome: string;
   durationMs: number;
@@ -42,7 +47,11 @@ function elapsed(start: number): number {
   return Math.round((performance.now() - start) * 10) / 10;
 }
 
-/** The access line of every HTTP operation, and `x-request-id` on its response. */
+/**
+ * The access line of every HTTP operation that reaches Apollo's request pipeline, and `x-request-id`
+ * on its response (the id the HTTP handler made and gave the context; the handler reports an
+ * error answered without it as refused before the pipeline: `httpRefusalLog`).
+ */
 export function accessLogPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
@@ -66,6 +75,18 @@ export function accessLogPlugin(logger: Logger): ApolloServerPlugin<RequestConte
         },
       };
     },
+  };
+}
+
+/**
+ * The access line of a /graphql request refused before any operation ran (the HTTP handler's
+ * `onRefused`): no operation name or actor was read, and nothing of the request is logged.
+ */
+export function httpRefusalLog(logger: Logger): (refusal: GraphQLHttpRefusal) => void {
+  return ({ requestId, status, outcome, durationMs }) => {
+    if (!logger.isLevelEnabled("info")) return;
+    const line: AccessLine = { transport: "http", requestId, operationName: null, actor: null, outcome, durationMs, status };
+    logger.info(line, accessMessage);
   };
 }
 

@@ -12,7 +12,7 @@ export type ApprovalRequirement =
 
 /** Narrows the audit log. Every given field must match; an absent or empty field does not narrow. */
 export type AuditEventFilter = {
-  /** Actions to include: SetImpersonationPolicy, CreateImpersonationToken, AuthenticateImpersonationToken, RevokeSession. */
+  /** Actions to include: SetImpersonationPolicy, CreateImpersonationToken, AuthenticateImpersonationToken, RevokeSession, CreateTeamMember, UpdateTeamMember, RotateTeamMemberApiKey, UpdateProject, RotateProjectSecret, RotatePublicToken, UpdateUser, RequestImpersonation, ApproveImpersonationRequest, DenyImpersonationRequest. */
   actions?: Array<string> | null | undefined;
   /** The team member who impersonated (or tried to). */
   impersonatorId?: string | null | undefined;
@@ -63,7 +63,7 @@ export type CreateUserInput = {
 };
 
 export type CreateWebhookEndpointInput = {
-  /** A non-empty subset of: direct.user.impersonate, direct.session.revoke, dashboard.impersonation_token.create, dashboard.impersonation_policy.update. */
+  /** A non-empty subset of: direct.user.impersonate, direct.session.revoke, dashboard.impersonation_token.create, dashboard.impersonation_policy.update, dashboard.project.update, dashboard.project.secret_rotate, dashboard.project.public_token_rotate, dashboard.user.update, dashboard.impersonation_request.create, dashboard.impersonation_request.approve, dashboard.impersonation_request.deny. */
   eventTypes: Array<string>;
   projectId: string;
   /** An absolute http(s) URL. In production, private and loopback addresses are refused. */
@@ -135,6 +135,7 @@ export type UpdateUserInput = {
 export type UpdateWebhookEndpointInput = {
   /** false pauses deliveries to the endpoint; true resumes them. */
   enabled?: boolean | null | undefined;
+  /** When given, replaces the endpoint's event types: a non-empty subset of: direct.user.impersonate, direct.session.revoke, dashboard.impersonation_token.create, dashboard.impersonation_policy.update, dashboard.project.update, dashboard.project.secret_rotate, dashboard.project.public_token_rotate, dashboard.user.update, dashboard.impersonation_request.create, dashboard.impersonation_request.approve, dashboard.impersonation_request.deny. */
   eventTypes?: Array<string> | null | undefined;
   url?: string | null | undefined;
 };

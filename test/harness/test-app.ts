@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../../src/clock.js";
 import { loadConfig, type Config } from "../../src/config.js";
+import type { Logger } from "../../src/log/logger.js";
 import { startApp, type App } from "../../src/server.js";
 import { freshDatabaseUrl } from "./databases.js";
 
@@ -26,6 +27,8 @@ export interface TestAppOptions {
   databaseUrl?: string;
   /** The built staff console to serve at /console (built by buildConsole in test/harness/console-browser.ts). */
   consoleDirectory?: string;
+  /** Where the server logs (e.g. a logger writing to an array); by default nowhere (LOG_LEVEL=silent). */
+  logger?: Logger;
 }
 
 /** Starts the real server on a random port with a fresh database and a fake clock. */
@@ -35,7 +38,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const databaseUrl = options.databaseUrl ?? fresh!.url;
   const config = loadConfig({ PORT: "0", DATABASE_URL: databaseUrl, LOG_LEVEL: "silent", ...options.env });
   // LOG_LEVEL=silent above: tests that provoke failures on purpose print nothing.
-  const app = await startApp({ config, clock, onQuery: options.onQuery, consoleDirectory: options.consoleDirectory });
+  const app = await startApp({ config, clock, onQuery: options.onQuery, consoleDirectory: options.consoleDirectory, logger: options.logger });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   return {
     app,

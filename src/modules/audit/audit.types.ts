@@ -1,13 +1,14 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { connectionTypes } from "../../graphql/connection.js";
 import { AuditEvent } from "./audit-event.entity.js";
-import { AuditStatus } from "./audit-status.js";
+import { AuditAction, AuditStatus } from "./audit-status.js";
 
 @InputType({ description: "Narrows the audit log. Every given field must match; an absent or empty field does not narrow." })
 export class AuditEventFilter {
   @Field(() => [String], {
     nullable: true,
-    description: "Actions to include: SetImpersonationPolicy, CreateImpersonationToken, AuthenticateImpersonationToken, RevokeSession.",
+    // Written from the list itself, so that it names every action there is.
+    description: `Actions to include: ${Object.values(AuditAction).join(", ")}.`,
   })
   actions?: string[] | null;
 

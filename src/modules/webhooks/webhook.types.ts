@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { connectionTypes } from "../../graphql/connection.js";
+import { allEventTypes } from "../audit/audit-status.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 
@@ -11,10 +12,8 @@ export class CreateWebhookEndpointInput {
   @Field(() => String, { description: "An absolute http(s) URL. In production, private and loopback addresses are refused." })
   url!: string;
 
-  @Field(() => [String], {
-    description:
-      "A non-empty subset of: direct.user.impersonate, direct.session.revoke, dashboard.impersonation_token.create, dashboard.impersonation_policy.update.",
-  })
+  // Written from the list itself, so that it names every event type an endpoint may ask for.
+  @Field(() => [String], { description: `A non-empty subset of: ${allEventTypes.join(", ")}.` })
   eventTypes!: string[];
 }
 
@@ -26,7 +25,7 @@ export class UpdateWebhookEndpointInput {
   @Field(() => String, { nullable: true })
   url?: string | null;
 
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: `When given, replaces the endpoint's event types: a non-empty subset of: ${allEventTypes.join(", ")}.` })
   eventTypes?: string[] | null;
 }
 
