@@ -14,6 +14,7 @@ import {
   browserTestTimeout,
   buildConsole,
   launchChromium,
+  nextLiveSubscriber,
   openConsoleUser,
   screenshot,
   screenshotDirectory,
@@ -50,6 +51,14 @@ describe.skipIf(!chromiumAvailable)("staff console approvals in headless Chromiu
     return someone;
   }
 
+  /** A requester on the protected user's page, whose live feed the server already serves: the decision reaches it. */
+  async function requester(apiKey: string): Promise<ConsoleUser> {
+    const listening = nextLiveSubscriber(t);
+    const someone = await person(apiKey, `/console/users/${vipId}`);
+    await listening();
+    return someone;
+  }
+
   beforeAll(async () => {
     application = await startApplicationPages(() => ({ graphqlUrl: t.url, publicToken: world.publicToken }));
     await gqlOk(t.url, world.admin.credential, UpdateProjectDocument, { id: world.projectId, input: { loginRedirectUrl: application.loginUrl } });
@@ -68,7 +77,7 @@ describe.skipIf(!chromiumAvailable)("staff console approvals in headless Chromiu
   });
 
   it("request → approve (a second ADMIN, another browser) → launch a read-only session of a protected user", async () => {
-    const support = await person(world.supportManager.apiKey, `/console/users/${vipId}`);
+    const support = await requester(world.supportManager.apiKey);
     const explain = support.page.getByTestId("explain");
     await explain.filter({ hasText: "Needs approval" }).waitFor();
     expect(await support.page.getByRole("button", { name: "Launch in new tab" }).count()).toBe(0);
@@ -100,7 +109,7 @@ describe.skipIf(!chromiumAvailable)("staff console approvals in headless Chromiu
   });
 
   it("deny: the requester sees the denial and its reason", async () => {
-    const support = await person(world.developer.apiKey, `/console/users/${vipId}`);
+    const support = await requester(world.developer.apiKey);
     await support.page.getByLabel("Reason (required, kept in the audit log)").fill("Curious about the dashboard");
     await support.page.getByRole("button", { name: "Request approval" }).click();
     await support.page.getByRole("status").filter({ hasText: "waiting for an ADMIN's approval" }).waitFor();

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { useConsole } from "./console-context.tsx";
 import { can } from "./permissions.ts";
 import { Link, useRoute } from "./router.tsx";
@@ -32,10 +32,12 @@ export function Shell(props: { onSignOut: () => void; onProjectChange: (projectI
     { path: "/team", label: "Team", shown: true },
     { path: "/webhooks", label: "Webhooks", shown: can.manageWebhooks(member.role) },
   ];
-  // After a navigation, the new page has the focus (as a page load would), for keyboards and screen readers.
+  // After a navigation, the new page has the focus (as a page load would), for keyboards and screen
+  // readers. A layout effect: the focus moves as the page appears, not a frame later, when a key
+  // pressed meanwhile would have gone to the link left behind.
   const main = useRef<HTMLElement>(null);
   const firstRoute = useRef(true);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (firstRoute.current) firstRoute.current = false;
     else main.current?.focus();
   }, [route]);

@@ -6,9 +6,10 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { print } from "graphql";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { expect } from "vitest";
 import { AuthenticateSessionDocument, AuthenticateTokenDocument } from "../__generated__/graphql.js";
 import { chromiumPath } from "./global-setup.js";
-import { tempDir } from "./test-app.js";
+import { tempDir, type TestApp } from "./test-app.js";
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -76,6 +77,19 @@ export async function signIn(page: Page, baseUrl: string, apiKey: string, path =
   await page.getByTestId("signed-in-as").waitFor();
   const picker = page.getByLabel("Project", { exact: true });
   if ((await picker.inputValue()) !== (await picker.locator("option", { hasText: project }).getAttribute("value"))) await picker.selectOption({ label: project });
+}
+
+/**
+ * For a page about to subscribe to the live feed: call before it opens, await the returned wait
+ * before making an event the page must see. The page's "Live feed on" means the socket was
+ * accepted; the server starts listening for its subscription a few steps later (graphql-ws does not
+ * acknowledge a subscription), and an event committed in between never reaches the page.
+ */
+export function nextLiveSubscriber(t: TestApp): () => Promise<void> {
+  const before = t.app.services.auditQuery.listenerCount();
+  return async () => {
+    await expect.poll(() => t.app.services.auditQuery.listenerCount(), { timeout: 20_000, message: "the server listens for the page's live subscription" }).toBeGreaterThan(before);
+  };
 }
 
 /** The keys of the page's sessionStorage and localStorage. */

@@ -59,20 +59,37 @@ export function ActivityPage() {
   /** Cursors of the pages before the current one; the current page starts after the last. */
   const [cursors, setCursors] = useState<string[]>([]);
   const [liveOn, setLiveOn] = useState(true);
-  const [arrived, setArrived] = useState<ConsoleAuditEventFieldsFragment[]>([]);
+  /**
+   * Events the live feed brought since the page was loaded, with the filter they were subscribed
+   * with: the subscription of the previous filter ends only after the new filter is on screen, and
+   * what it still brings then does not belong to the new one.
+   */
+  const [arrived, setArrived] = useState<{ filterKey: string; events: ConsoleAuditEventFieldsFragment[] }>({ filterKey: JSON.stringify({}), events: [] });
   const [verification, setVerification] = useState<ConsoleVerifyAuditLogQuery["verifyAuditLog"]>();
   const verify = useAction();
   const after = cursors.at(-1) ?? null;
-  const page = useLoad(() => call(ConsoleAuditEventsDocument, { projectId: project.id, filter, first: pageSize, after }), [project.id, JSON.stringify(filter), after]);
+  const filterKey = JSON.stringify(filter);
+  const page = useLoad(() => call(ConsoleAuditEventsDocument, { projectId: project.id, filter, first: pageSize, after }), [project.id, filterKey, after]);
   const members = useLoad(() => call(ConsoleTeamMembersDocument, {}), []);
   const onFirstPage = cursors.length === 0;
-  const liveError = useLiveEvents(filter, liveOn, (event) => setArrived((previous) => (previous.some((known) => known.id === event.id) ? previous : [event, ...previous])));
+  const liveError = useLiveEvents(filter, liveOn, (event) =>
+    setArrived((previous) =>
+      previous.filterKey !== filterKey || previous.events.some((known) => known.id === event.id) ? previous : { filterKey, events: [event, ...previous.events] },
+    ),
+  );
+  /** Shows `next` from its first page, loaded anew (the same filter again too: what arrived live is dropped, so it must be in the page). */
+  const applyFilter = (next: AuditEventFilter) => {
+    setArrived({ filterKey: JSON.stringify(next), events: [] });
+    setCursors([]);
+    setFilter(next);
+    page.reload();
+  };
 
   const loaded = page.data?.auditEvents.edges.map((edge) => edge.node) ?? [];
   const loadedIds = new Set(loaded.map((event) => event.id));
-  const fresh = arrived.filter((event) => !loadedIds.has(event.id));
+  const fresh = arrived.events.filter((event) => !loadedIds.has(event.id));
   const events = onFirstPage ? [...fresh, ...loaded] : loaded;
-  const set = <K extends keyof FilterForm>(key: K, value: FilterForm[K]) => setForm({ ...form, [key]: value });
+  const set = <K extends keyof FilterForm>(key: K, value: FilterForm[K]) => setForm((previous) => ({ ...previous, [key]: value }));
 
   return (
     <Page
@@ -105,9 +122,7 @@ export function ActivityPage() {
         aria-label="Filter the audit log"
         onSubmit={(event) => {
           event.preventDefault();
-          setArrived([]);
-          setCursors([]);
-          setFilter(toFilter(form));
+          applyFilter(toFilter(form));
         }}
       >
         <label>
@@ -160,9 +175,7 @@ export function ActivityPage() {
             type="button"
             onClick={() => {
               setForm(emptyForm);
-              setArrived([]);
-              setCursors([]);
-              setFilter({});
+              applyFilter({});
             }}
           >
             Clear

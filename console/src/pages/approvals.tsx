@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import {
   ConsoleApproveImpersonationRequestDocument,
   ConsoleDenyImpersonationRequestDocument,
@@ -28,7 +28,8 @@ export function ApprovalsPage() {
   const liveError = useLiveEvents({ actions: ["RequestImpersonation", "ApproveImpersonationRequest", "DenyImpersonationRequest", "CreateImpersonationToken"] }, true, () => requests.reload());
   const mayDecide = can.decideApprovals(member.role);
   const denialField = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => denialField.current?.focus(), [denying]);
+  // As the form appears (a layout effect), so that the first keys typed land in it.
+  useLayoutEffect(() => denialField.current?.focus(), [denying]);
   const rows = requests.data?.impersonationRequests.edges.map((edge) => edge.node) ?? [];
 
   return (

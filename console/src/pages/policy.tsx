@@ -62,7 +62,7 @@ export function PolicyPage() {
   const turningOff = current.allowImpersonation && !form.allowImpersonation;
   const set = <K extends keyof PolicyForm>(key: K, value: PolicyForm[K]) => {
     setSaved(false);
-    setForm({ ...form, [key]: value });
+    setForm((previous) => previous && { ...previous, [key]: value });
   };
 
   return (
@@ -91,7 +91,8 @@ export function PolicyPage() {
           });
         }}
       >
-        <fieldset disabled={!editable}>
+        {/* Closed while a save is on its way: its answer becomes the form, and would replace what was typed meanwhile. */}
+        <fieldset disabled={!editable || save.busy}>
           <legend>Impersonation in {project.name}</legend>
           <label class="inline">
             <input type="checkbox" checked={form.allowImpersonation} onChange={(event) => set("allowImpersonation", event.currentTarget.checked)} /> Allow impersonation
@@ -115,7 +116,7 @@ export function PolicyPage() {
               onChange={(event) => {
                 const allowReadWrite = event.currentTarget.checked;
                 setSaved(false);
-                setForm({ ...form, allowReadWrite, defaultMode: allowReadWrite ? form.defaultMode : "READ_ONLY" });
+                setForm((previous) => previous && { ...previous, allowReadWrite, defaultMode: allowReadWrite ? previous.defaultMode : "READ_ONLY" });
               }}
             />{" "}
             Allow read-and-write impersonation

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ConsoleTeamMembersDocument, ConsoleUpdateTeamMemberDocument, type ConsoleMemberFieldsFragment, type TeamRole, type UpdateTeamMemberInput } from "../../../test/__generated__/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { can } from "../permissions.ts";
@@ -31,9 +31,11 @@ export function TeamPage() {
   const [done, setDone] = useState<string>();
   const change = useAction();
   const manage = can.manageTeam(me.role);
-  // The confirmation takes the focus (on Cancel, the safe choice), so the keyboard is where the question is.
+  // The confirmation takes the focus (on Cancel, the safe choice), so the keyboard is where the question
+  // is. As it appears (a layout effect), not a frame later: an Enter pressed in between would repeat
+  // the click that opened it instead of cancelling.
   const cancelButton = useRef<HTMLButtonElement>(null);
-  useEffect(() => cancelButton.current?.focus(), [pending]);
+  useLayoutEffect(() => cancelButton.current?.focus(), [pending]);
   const propose = (member: ConsoleMemberFieldsFragment, input: UpdateTeamMemberInput) => {
     setDone(undefined);
     change.clear();

@@ -10,13 +10,17 @@ const pageSize = 25;
 export function UsersPage() {
   const { call, project } = useConsole();
   const [draft, setDraft] = useState("");
-  const [search, setSearch] = useState("");
-  const [more, setMore] = useState<{ users: ConsoleUserFieldsFragment[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
+  /** One object per search submitted (the same words again too): pages belong to one of them. */
+  const [search, setSearch] = useState({ text: "" });
+  /** The pages after the first, with the search they belong to. */
+  const [more, setMore] = useState<{ search: typeof search; users: ConsoleUserFieldsFragment[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
   const paging = useAction();
-  const first = useLoad(() => call(ConsoleUsersDocument, { projectId: project.id, search: search || null, first: pageSize }), [project.id, search]);
+  const first = useLoad(() => call(ConsoleUsersDocument, { projectId: project.id, search: search.text || null, first: pageSize }), [project.id, search]);
   const connection = first.data?.users;
-  const users = [...(connection?.edges.map((edge) => edge.node) ?? []), ...(more?.users ?? [])];
-  const pageInfo = more ?? connection?.pageInfo;
+  // "More users" asked before a new search may answer after it: that page is not this search's.
+  const later = more?.search === search ? more : null;
+  const users = [...(connection?.edges.map((edge) => edge.node) ?? []), ...(later?.users ?? [])];
+  const pageInfo = later ?? connection?.pageInfo;
 
   return (
     <Page title="Users">
@@ -26,7 +30,7 @@ export function UsersPage() {
         onSubmit={(event) => {
           event.preventDefault();
           setMore(null);
-          setSearch(draft.trim());
+          setSearch({ text: draft.trim() });
         }}
       >
         <label for="user-search">Search users</label>
@@ -64,11 +68,13 @@ export function UsersPage() {
       {pageInfo?.hasNextPage && (
         <button
           type="button"
-          disabled={paging.busy}
+          // While a new search loads, the first page on screen is the old search's, and so is its cursor.
+          disabled={paging.busy || first.loading}
           onClick={() =>
             paging.run(async () => {
-              const next = await call(ConsoleUsersDocument, { projectId: project.id, search: search || null, first: pageSize, after: pageInfo.endCursor });
-              setMore({ users: [...(more?.users ?? []), ...next.users.edges.map((edge) => edge.node)], ...next.users.pageInfo });
+              const next = await call(ConsoleUsersDocument, { projectId: project.id, search: search.text || null, first: pageSize, after: pageInfo.endCursor });
+              const users = next.users.edges.map((edge) => edge.node);
+              setMore((previous) => ({ search, users: [...(previous?.search === search ? previous.users : []), ...users], ...next.users.pageInfo }));
             })
           }
         >
