@@ -1,8 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConsoleSessionsDocument, ConsoleSetUserProtectedDocument } from "../console/src/generated/graphql.js";
 import {
-  ConsoleSessionsDocument,
-  ConsoleSetUserProtectedDocument,
   CreateTeamMemberDocument,
   CreateUserDocument,
   SetImpersonationPolicyDocument,

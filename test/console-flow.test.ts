@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConsolePolicyDocument } from "../console/src/generated/graphql.js";
 import {
-  ConsolePolicyDocument,
   CreateTeamMemberDocument,
   CreateUserDocument,
   RotateTeamMemberApiKeyDocument,

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConsoleWebhookDeliveriesDocument } from "./__generated__/graphql.js";
+import { ConsoleWebhookDeliveriesDocument } from "../console/src/generated/graphql.js";
 import { chromiumForBrowserTests } from "./harness/chromium.js";
 import { gqlOk } from "./harness/client.js";
 import { browserTestTimeout, buildConsole, launchChromium, openConsoleUser, screenshot, screenshotDirectory, signIn, type ConsoleUser } from "./harness/console-browser.js";

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildSchema, getIntrospectionQuery, Kind, parse, print, specifiedRules, validate, type DocumentNode } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as consoleGenerated from "../console/src/generated/graphql.js";
 import * as generated from "./__generated__/graphql.js";
 import { anonymous, gql, type Credential, type GraphQLErrorShape, type GraphQLResponse } from "./harness/client.js";
 import { countRows } from "./harness/core-operations.js";
@@ -284,8 +285,10 @@ describe("the limits fit every real client", () => {
   const schema = buildSchema(readFileSync(join(root, "schema.graphql"), "utf8"));
 
   const documents: Array<[string, DocumentNode | string]> = [
-    ...readdirSync(join(root, "test/operations")).map((name): [string, string] => [`test/operations/${name}`, readFileSync(join(root, "test/operations", name), "utf8")]),
-    ...Object.entries(generated)
+    ...["test/operations", "console/operations"].flatMap((directory) =>
+      readdirSync(join(root, directory)).map((name): [string, string] => [`${directory}/${name}`, readFileSync(join(root, directory, name), "utf8")]),
+    ),
+    ...Object.entries({ ...generated, ...consoleGenerated })
       .filter((entry): entry is [string, DocumentNode] => (entry[1] as { kind?: string } | null)?.kind === "Document")
       // A fragment's own document (AuditEventFieldsFragmentDoc) is checked inside the operations that use it.
       .filter(([, document]) => document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION))

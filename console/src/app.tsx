@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { Client } from "graphql-ws";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ConsoleMeDocument, ConsoleProjectsDocument } from "../../test/__generated__/graphql.ts";
+import { ConsoleMeDocument, ConsoleProjectsDocument } from "./generated/graphql.ts";
 import { ApiError, describeError, request } from "./api.ts";
 import { ConsoleContext, isUnauthenticated, type ConsoleState, type Member, type Project } from "./console-context.tsx";
 import { keyStorage } from "./key-storage.ts";

@@ -2,7 +2,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { Client } from "graphql-ws";
 import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useRef, useState } from "preact/hooks";
-import type { ConsoleMeQuery, ConsoleProjectsQuery } from "../../test/__generated__/graphql.ts";
+import type { ConsoleMeQuery, ConsoleProjectsQuery } from "./generated/graphql.ts";
 import { ApiError, describeError } from "./api.ts";
 import type { LiveState } from "./live.ts";
 

@@ -1,6 +1,6 @@
 import { authorizationMatrix, Permission } from "../../src/auth/authorization-matrix.ts";
 import type { TeamRole as ServerTeamRole } from "../../src/modules/members/team-role-values.ts";
-import type { TeamRole } from "../../test/__generated__/graphql.ts";
+import type { TeamRole } from "./generated/graphql.ts";
 
 /**
  * What the console offers each role, read from the server's own matrix (SPEC §6, §9): the console

@@ -1,4 +1,4 @@
-import type { ConsoleAuditEventFieldsFragment } from "../../../test/__generated__/graphql.ts";
+import type { ConsoleAuditEventFieldsFragment } from "../generated/graphql.ts";
 import { formatTime } from "../format.ts";
 import { Badge } from "../ui.tsx";
 

@@ -8,7 +8,7 @@ import {
   type ConsoleImpersonationRequestFieldsFragment,
   type ConsoleUserFieldsFragment,
   type ImpersonationMode,
-} from "../../../test/__generated__/graphql.ts";
+} from "../generated/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { formatTime } from "../format.ts";
 import { ErrorNote } from "../ui.tsx";

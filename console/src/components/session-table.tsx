@@ -1,4 +1,4 @@
-import type { ConsoleSessionFieldsFragment } from "../../../test/__generated__/graphql.ts";
+import type { ConsoleSessionFieldsFragment } from "../generated/graphql.ts";
 import { useConsole, useNow } from "../console-context.tsx";
 import { formatTime, timeLeft } from "../format.ts";
 import { can } from "../permissions.ts";

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ConsoleAuditEventAddedDocument, type AuditEventFilter, type ConsoleAuditEventFieldsFragment } from "../../../test/__generated__/graphql.ts";
+import { ConsoleAuditEventAddedDocument, type AuditEventFilter, type ConsoleAuditEventFieldsFragment } from "../generated/graphql.ts";
 import { useConsole } from "../console-context.tsx";
 import { subscribe } from "../live.ts";
 

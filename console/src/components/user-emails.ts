@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ConsoleUserDocument } from "../../../test/__generated__/graphql.ts";
+import { ConsoleUserDocument } from "../generated/graphql.ts";
 import type { ConsoleState } from "../console-context.tsx";
 
 /** Sessions name users by id: their emails, fetched once per id for the page's lifetime. */

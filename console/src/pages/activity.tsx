@@ -7,7 +7,7 @@ import {
   type AuditStatus,
   type ConsoleAuditEventFieldsFragment,
   type ConsoleVerifyAuditLogQuery,
-} from "../../../test/__generated__/graphql.ts";
+} from "../generated/graphql.ts";
 import { AuditTable } from "../components/audit-table.tsx";
 import { useLiveEvents } from "../components/use-live-events.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";

@@ -5,7 +5,7 @@ import {
   ConsoleImpersonationRequestsDocument,
   type ConsoleImpersonationRequestFieldsFragment,
   type ImpersonationRequestStatus,
-} from "../../../test/__generated__/graphql.ts";
+} from "../generated/graphql.ts";
 import { useLiveEvents } from "../components/use-live-events.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { formatTime } from "../format.ts";

@@ -6,7 +6,7 @@ import {
   type ConsolePolicyFieldsFragment,
   type ImpersonationMode,
   type ImpersonationPolicyInput,
-} from "../../../test/__generated__/graphql.ts";
+} from "../generated/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { can } from "../permissions.ts";
 import { ErrorNote, Loading, Page } from "../ui.tsx";

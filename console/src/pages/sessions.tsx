@@ -1,4 +1,4 @@
-import { ConsoleRevokeSessionDocument, ConsoleSessionsDocument } from "../../../test/__generated__/graphql.ts";
+import { ConsoleRevokeSessionDocument, ConsoleSessionsDocument } from "../generated/graphql.ts";
 import { SessionTable } from "../components/session-table.tsx";
 import { useLiveEvents } from "../components/use-live-events.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";

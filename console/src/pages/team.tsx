@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { ConsoleTeamMembersDocument, ConsoleUpdateTeamMemberDocument, type ConsoleMemberFieldsFragment, type TeamRole, type UpdateTeamMemberInput } from "../../../test/__generated__/graphql.ts";
+import { ConsoleTeamMembersDocument, ConsoleUpdateTeamMemberDocument, type ConsoleMemberFieldsFragment, type TeamRole, type UpdateTeamMemberInput } from "../generated/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { can } from "../permissions.ts";
 import { Badge, ErrorNote, Loading, Page } from "../ui.tsx";

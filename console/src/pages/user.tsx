@@ -1,4 +1,4 @@
-import { ConsoleAuditEventsDocument, ConsoleRevokeSessionDocument, ConsoleSessionsDocument, ConsoleSetUserProtectedDocument, ConsoleUserDocument } from "../../../test/__generated__/graphql.ts";
+import { ConsoleAuditEventsDocument, ConsoleRevokeSessionDocument, ConsoleSessionsDocument, ConsoleSetUserProtectedDocument, ConsoleUserDocument } from "../generated/graphql.ts";
 import { AuditTable } from "../components/audit-table.tsx";
 import { ImpersonatePanel } from "../components/impersonate-panel.tsx";
 import { SessionTable } from "../components/session-table.tsx";

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { ConsoleUsersDocument, type ConsoleUserFieldsFragment } from "../../../test/__generated__/graphql.ts";
+import { ConsoleUsersDocument, type ConsoleUserFieldsFragment } from "../generated/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { Link } from "../router.tsx";
 import { Badge, ErrorNote, Loading, Page } from "../ui.tsx";

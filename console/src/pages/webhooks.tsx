@@ -5,7 +5,7 @@ import {
   ConsoleWebhookDeliveriesDocument,
   ConsoleWebhookEndpointsDocument,
   type WebhookDeliveryStatus,
-} from "../../../test/__generated__/graphql.ts";
+} from "../generated/graphql.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { formatTime } from "../format.ts";
 import { Badge, ErrorNote, Loading, Page } from "../ui.tsx";
