@@ -1,18 +1,22 @@
-import { ConsoleAuditEventsDocument, ConsoleRevokeSessionDocument, ConsoleSessionsDocument, ConsoleSetUserProtectedDocument, ConsoleUserDocument } from "../generated/graphql.ts";
+import { ConsoleAuditEventsDocument, ConsoleRevokeSessionDocument, ConsoleSetUserProtectedDocument, ConsoleUserDocument } from "../generated/graphql.ts";
 import { AuditTable } from "../components/audit-table.tsx";
 import { ImpersonatePanel } from "../components/impersonate-panel.tsx";
+import { MoreSessions } from "../components/more-sessions.tsx";
 import { SessionTable } from "../components/session-table.tsx";
+import { useSessionPages } from "../components/use-session-pages.ts";
 import { useAction, useConsole, useLoad } from "../console-context.tsx";
 import { can } from "../permissions.ts";
 import { Link } from "../router.tsx";
 import { Badge, ErrorNote, Loading, Page } from "../ui.tsx";
+
+const sessionPageSize = 20;
 
 /** One user: who they are, "Impersonate user", their impersonation sessions and recent audit events. */
 export function UserPage(props: { userId: string }) {
   const state = useConsole();
   const { call, project, member } = state;
   const user = useLoad(() => call(ConsoleUserDocument, { projectId: project.id, id: props.userId }), [project.id, props.userId]);
-  const sessions = useLoad(() => call(ConsoleSessionsDocument, { projectId: project.id, userId: props.userId, first: 20 }), [project.id, props.userId]);
+  const sessions = useSessionPages({ userId: props.userId }, sessionPageSize);
   const events = useLoad(() => call(ConsoleAuditEventsDocument, { projectId: project.id, filter: { userId: props.userId }, first: 10 }), [project.id, props.userId]);
   const revoke = useAction();
   const protect = useAction();
@@ -70,15 +74,16 @@ export function UserPage(props: { userId: string }) {
       )}
       <h2>Impersonation sessions</h2>
       <ErrorNote error={sessions.error ?? revoke.error} />
-      {sessions.data && sessions.data.sessions.edges.length === 0 && <p class="muted">Nobody has impersonated this user yet.</p>}
-      {sessions.data && sessions.data.sessions.edges.length > 0 && (
+      {sessions.loaded && sessions.sessions.length === 0 && <p class="muted">Nobody has impersonated this user yet.</p>}
+      {sessions.sessions.length > 0 && (
         <SessionTable
           caption={`Impersonation sessions of ${found.email}`}
-          sessions={sessions.data.sessions.edges.map((edge) => edge.node)}
+          sessions={sessions.sessions}
           busy={revoke.busy}
           onRevoke={(session) => void revoke.run(() => call(ConsoleRevokeSessionDocument, { sessionId: session.id })).then(() => sessions.reload())}
         />
       )}
+      <MoreSessions pages={sessions} what="sessions of this user" />
       <div class="row">
         <button type="button" onClick={() => (sessions.reload(), events.reload())}>
           Refresh
