@@ -109,8 +109,9 @@ describe("the authorization matrix's new rows (SPEC §9)", () => {
         const events = await auditRows(t, "request_id = ?", [requestIdOf(result)]);
         if (row.audited && outcome !== U) {
           const [event] = await expectOneEventPerCall(t, [result], row.audited);
-          // A refused call lands in the log of the project it named.
-          expect(event!.project_id).toBe(world.projectId);
+          // A refused call lands in the log of the project it named; another project's credential's
+          // in that project's own log, never in this one's.
+          expect(event!.project_id).toBe(caller === "other project's backend" ? world.other.projectId : world.projectId);
           expect(events).toHaveLength(1);
         } else {
           expect(events).toEqual([]);

@@ -264,6 +264,10 @@ describe("audit of credential and administration changes", () => {
     );
     await gqlOk(t.url, world.admin.credential, UpdateMemberDocument, { id, input: { role: "DEVELOPER" } });
     expect(await gqlErrorCode(t.url, world.backend, UpdateMemberDocument, { id, input: { disabled: true } })).toBe("FORBIDDEN");
+    // A backend's refusal is recorded in its own project's log, not the install-wide one.
+    const [backendRefusal] = await projectEvents(world.projectId);
+    expect(backendRefusal).toMatchObject({ action: "UpdateTeamMember", status: "FAILURE", errorCode: "FORBIDDEN", actorType: "backend", projectId: world.projectId });
+    expect(JSON.parse(backendRefusal!.details!)).toEqual({ memberId: id });
     const rotated = await gqlOk(t.url, world.admin.credential, RotateTeamMemberApiKeyDocument, { id });
     expect(await gqlErrorCode(t.url, world.viewer.credential, RotateTeamMemberApiKeyDocument, { id })).toBe("FORBIDDEN");
     expect(await gqlErrorCode(t.url, world.admin.credential, UpdateMemberDocument, { id: "member_unknown", input: { disabled: true } })).toBe("NOT_FOUND");
@@ -274,14 +278,13 @@ describe("audit of credential and administration changes", () => {
       ["CreateTeamMember", "SUCCESS", "dashboard.team_member.create", null, "member", ""],
       ["CreateTeamMember", "FAILURE", null, "FORBIDDEN", "member", ""],
       ["UpdateTeamMember", "SUCCESS", "dashboard.team_member.update", null, "member", ""],
-      ["UpdateTeamMember", "FAILURE", null, "FORBIDDEN", "backend", ""],
       ["RotateTeamMemberApiKey", "SUCCESS", "dashboard.team_member.api_key_rotate", null, "member", ""],
       ["RotateTeamMemberApiKey", "FAILURE", null, "FORBIDDEN", "member", ""],
       ["UpdateTeamMember", "FAILURE", null, "NOT_FOUND", "member", ""],
     ]);
     expect(JSON.parse(events[0]!.details!)).toMatchObject({ memberId: id, role: "VIEWER" });
     expect(JSON.parse(events[2]!.details!)).toEqual({ memberId: id, old: { role: "VIEWER", disabled: false }, new: { role: "DEVELOPER", disabled: false } });
-    expect(JSON.parse(events[4]!.details!)).toEqual({ memberId: id, credential: "apiKey" });
+    expect(JSON.parse(events[3]!.details!)).toEqual({ memberId: id, credential: "apiKey" });
     const json = JSON.stringify(events);
     for (const key of [created.createTeamMember.apiKey, rotated.rotateTeamMemberApiKey.apiKey]) expect(json).not.toContain(key);
 

@@ -1,6 +1,7 @@
 import type { RequestContext } from "../../context.js";
 import type { AuditDraft } from "../audit/audit-log.service.js";
 import { AuditAction } from "../audit/audit-status.js";
+import { callerProjectOf, inEventProject } from "../audit/audit-draft-scope.js";
 import { createTokenDraft } from "../tokens/token.audit.js";
 import type { ImpersonationRequest } from "./impersonation-request.entity.js";
 
@@ -16,21 +17,27 @@ export function requestImpersonationDraft(ctx: RequestContext, input: { projectI
   return { ...createTokenDraft(ctx, input), action: AuditAction.RequestImpersonation, impersonationRequestId: null };
 }
 
-/** approve/denyImpersonationRequest: about the request `found` (null while unknown), in its project's log. */
+/**
+ * approve/denyImpersonationRequest: about the request `found` (null while unknown), in its
+ * project's log, or for a backend or frontend caller (always refused) in the caller's own, where
+ * what another project's request says is not recorded.
+ */
 export function decideRequestDraft(
+  ctx: RequestContext,
   action: typeof AuditAction.ApproveImpersonationRequest | typeof AuditAction.DenyImpersonationRequest,
   found: ImpersonationRequest | null,
   requestId: unknown,
 ): AuditDraft {
+  const { projectId, own: request } = inEventProject(found, callerProjectOf(ctx));
   return {
     action,
-    projectId: found?.projectId ?? null,
-    userId: found?.userId ?? null,
-    impersonatorId: found?.requesterId ?? null,
-    impersonatorEmail: found?.requesterEmail ?? null,
-    reason: found?.reason ?? null,
-    mode: found?.mode ?? null,
-    impersonationRequestId: found?.id ?? text(requestId),
+    projectId,
+    userId: request?.userId ?? null,
+    impersonatorId: request?.requesterId ?? null,
+    impersonatorEmail: request?.requesterEmail ?? null,
+    reason: request?.reason ?? null,
+    mode: request?.mode ?? null,
+    impersonationRequestId: request?.id ?? text(requestId),
   };
 }
 

@@ -137,12 +137,12 @@ export class ApprovalService {
     const approving = action === AuditAction.ApproveImpersonationRequest;
     const decided = this.audit.audited(
       ctx,
-      decideRequestDraft(action, null, id),
+      decideRequestDraft(ctx, action, null, id),
       async (tx, draft) => {
         const reason = approving ? null : requiredText(denialReason, "reason", 500);
         const request = await find(tx.sql);
         if (!request) throw new AppError(ErrorCode.IMPERSONATION_REQUEST_NOT_FOUND);
-        Object.assign(draft, decideRequestDraft(action, request, id));
+        Object.assign(draft, decideRequestDraft(ctx, action, request, id));
         if (reason) draft.details = { denialReason: reason };
         if (request.requesterId === decider.id) throw new AppError(ErrorCode.FORBIDDEN, "A request is decided by another ADMIN, never by its requester.");
         // The decider was authenticated before this transaction: still an enabled ADMIN, until it commits.

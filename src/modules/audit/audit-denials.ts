@@ -20,8 +20,10 @@ type Args = Record<string, unknown>;
 
 /**
  * The audited mutations, by field name, each with its module's own draft builder (the one its
- * service uses). A refused token or session call looks the row up, so that the attempt lands in
- * that project's log.
+ * service uses). A refused token, session or request call looks the row up, so that a member's
+ * attempt lands in that project's log. The project a draft names here is only what the arguments
+ * say: AuditLog.recordFailure decides the log (`failureScoped`: the caller's own project for a
+ * backend or frontend, an existing project or the install-wide log for a member).
  */
 const deniedDrafts = new Map<string, (ctx: RequestContext, args: Args, sql: Sql) => AuditDraft | Promise<AuditDraft>>([
   ["setImpersonationPolicy", (_ctx, args) => setPolicyDraft(args.projectId)],
@@ -44,13 +46,13 @@ const deniedDrafts = new Map<string, (ctx: RequestContext, args: Args, sql: Sql)
   ["requestImpersonation", (ctx, args) => requestImpersonationDraft(ctx, (args.input ?? {}) as Args)],
   [
     "approveImpersonationRequest",
-    async (_ctx, { id }, sql) =>
-      decideRequestDraft(AuditAction.ApproveImpersonationRequest, typeof id === "string" && isPlausibleId(id) ? await impersonationRequestRepository.findById(sql, id) : null, id),
+    async (ctx, { id }, sql) =>
+      decideRequestDraft(ctx, AuditAction.ApproveImpersonationRequest, typeof id === "string" && isPlausibleId(id) ? await impersonationRequestRepository.findById(sql, id) : null, id),
   ],
   [
     "denyImpersonationRequest",
-    async (_ctx, { id }, sql) =>
-      decideRequestDraft(AuditAction.DenyImpersonationRequest, typeof id === "string" && isPlausibleId(id) ? await impersonationRequestRepository.findById(sql, id) : null, id),
+    async (ctx, { id }, sql) =>
+      decideRequestDraft(ctx, AuditAction.DenyImpersonationRequest, typeof id === "string" && isPlausibleId(id) ? await impersonationRequestRepository.findById(sql, id) : null, id),
   ],
   [
     "revokeSession",

@@ -11,6 +11,7 @@ import { clipCharacters } from "../../graphql/validation.js";
 import { ErrorCode } from "../../errors/codes.js";
 import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { AuditEvent } from "./audit-event.entity.js";
+import { callerProjectOf, failureScoped } from "./audit-draft-scope.js";
 import { auditEventRepository } from "./audit-event.repository.js";
 import { chainHash, genesisHash } from "./audit-hash.js";
 import { AuditStatus, eventTypeFor, type AuditAction } from "./audit-status.js";
@@ -137,7 +138,8 @@ export class AuditLog {
     const caller = callerOf(ctx);
     try {
       if (!draft.projectId && options.projectOf) draft.projectId = await options.projectOf();
-      return await this.transaction([draft.projectId], async (tx) => {
+      // A backend or frontend succeeds only in its own project: never lock the chain of one it merely named.
+      return await this.transaction([callerProjectOf(ctx) ?? draft.projectId], async (tx) => {
         const result = await fn(tx, draft);
         await this.append(tx, caller, draft, { status: AuditStatus.SUCCESS });
         return result;
@@ -149,12 +151,15 @@ export class AuditLog {
     }
   }
 
-  /** Writes a FAILURE event in its own transaction (used for denied and failed calls). */
+  /**
+   * Writes a FAILURE event in its own transaction (used for denied and failed calls), in the log
+   * `failureScoped` picks: the draft's project is whatever the refused call's arguments named.
+   */
   async recordFailure(ctx: RequestContext, draft: AuditDraft, errorCode: string): Promise<void> {
     if (!isAuthenticated(ctx.actor)) return;
     const caller = callerOf(ctx);
     try {
-      await this.db.transaction((tx) => this.append(tx, caller, draft, { status: AuditStatus.FAILURE, errorCode }));
+      await this.db.transaction(async (tx) => this.append(tx, caller, await failureScoped(tx.sql, ctx, draft), { status: AuditStatus.FAILURE, errorCode }));
     } catch (error) {
       logger.error({ err: error }, "failed to record a failure audit event");
     }
