@@ -99,7 +99,7 @@ export function buildServices(deps: { orm: MikroORM; clock: Clock; config: Confi
   const impersonationCheck = new ImpersonationCheckService(clock, tokens, db);
   const policy = new PolicyService(clock, audit, projects, sessions, tokens, approvals, db);
   const members = new TeamMemberService(clock, db, audit, sessions, tokens, approvals, recheck);
-  const users = new UserService(clock, projects, db, audit);
+  const users = new UserService(clock, projects, db, audit, sessions);
   const auditQuery = new AuditQueryService(db, projects, pubsub, recheck);
   const auditVerify = new AuditVerifyService(db, projects);
   const webhooks = new WebhookEndpointService(clock, config, db, projects, outbox, webhookWorker);

@@ -42,8 +42,12 @@ async function situation(
   const userId = await newUser(t, world, { projectId });
   const caller = await newMember(t, world, options.role ?? "SUPPORT_MANAGER");
   await setSafetyPolicy(t, world, { allowImpersonation: true }, projectId);
+  // The caller's running sessions count towards its limit in the project, whoever they are on. On
+  // another user, read-only: the tightenings below (protecting the user, read-write off) revoke the
+  // running sessions they would not allow, and these must stay.
+  const busyWith = options.activeSessions ? await newUser(t, world, { projectId }) : null;
   for (let i = 0; i < (options.activeSessions ?? 0); i++) {
-    const { token } = expectOk(await createModeToken(t, caller.credential, { projectId, userId })).createImpersonationToken;
+    const { token } = expectOk(await createModeToken(t, caller.credential, { projectId, userId: busyWith!, mode: "READ_ONLY" })).createImpersonationToken;
     expectOk(await exchange(t, backend, token));
   }
   if (options.protectedUser) {

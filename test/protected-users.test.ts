@@ -6,9 +6,12 @@ import {
   FindUserDocument,
   UpdateUserDocument,
 } from "./__generated__/graphql.js";
+import { expectAuditLogValid } from "./harness/approvals.js";
 import { gql, type Credential } from "./harness/client.js";
 import { auditRows, countRows, expectCode, expectOk, unique } from "./harness/core-operations.js";
+import { testDatabaseKind } from "./harness/databases.js";
 import { useTestWorld } from "./harness/test-world.js";
+import { eventually } from "./harness/webhook-receiver.js";
 
 /** SPEC §9, protected users and external ids: through the real endpoint, on the vitest project's database. */
 const { t, world } = useTestWorld();
@@ -169,5 +172,187 @@ describe("impersonating a protected user", () => {
     const exchanged = expectOk(await gql(t.url, world.backend, AuthenticateTokenDocument, { token })).authenticateImpersonationToken;
     expect(exchanged.userId).toBe(id);
     expect(await countRows(t, "impersonation_tokens", "user_id = ? and used_at is null", [id])).toBe(0);
+  });
+});
+
+describe("a protected user's externalId (the application logs in by it)", () => {
+  /** A protected user holding a fresh externalId, as the application's VIP account. */
+  async function protectedVip(): Promise<{ vip: string; externalId: string }> {
+    const externalId = unique("ext-vip");
+    const vip = expectOk(await createUser(world.backend, { externalId })).createUser.id;
+    expectOk(await updateUser(world.admin.credential, vip, { protected: true }));
+    return { vip, externalId };
+  }
+
+  async function byExternalId(externalId: string) {
+    return expectOk(await gql(t.url, world.backend, FindUserDocument, { projectId: world.projectId, externalId })).user;
+  }
+
+  async function userById(id: string) {
+    return expectOk(await gql(t.url, world.backend, FindUserDocument, { projectId: world.projectId, id })).user!;
+  }
+
+  const nonAdmins = (): Array<[string, Credential, string]> => [
+    ["SUPPORT_MANAGER", world.supportManager.credential, "member"],
+    ["DEVELOPER", world.developer.credential, "member"],
+    ["backend", world.backend, "backend"],
+  ];
+
+  it("refuses the swap attack (move the VIP's externalId off it, onto an unprotected user) for every non-ADMIN: FORBIDDEN, nothing changes, audited", async () => {
+    for (const [label, credential, actorType] of nonAdmins()) {
+      const { vip, externalId } = await protectedVip();
+      const decoy = await newUserId();
+      const attempted = unique(`moved-by-${label}`);
+
+      // Step one of the attack: refused, the VIP keeps its id.
+      expectCode(await updateUser(credential, vip, { externalId: attempted }), "FORBIDDEN");
+      // Step two: the id is still taken, by the VIP.
+      expectCode(await updateUser(credential, decoy, { externalId }), "BAD_USER_INPUT");
+      expect(await byExternalId(externalId)).toMatchObject({ id: vip, protected: true, externalId });
+      expect((await userById(decoy)).externalId).toBeNull();
+      expect(await byExternalId(attempted)).toBeNull();
+
+      // The refusal is a FAILURE event of the VIP, with the id it held and the one attempted.
+      const [failure, ...more] = await auditRows(t, "action = ? and user_id = ? and status = ?", ["UpdateUser", vip, "FAILURE"]);
+      expect(more).toHaveLength(0);
+      expect(failure).toMatchObject({ error_code: "FORBIDDEN", project_id: world.projectId, actor_type: actorType });
+      expect(JSON.parse(failure!.details!)).toMatchObject({ old: { protected: true, externalId }, new: { protected: true, externalId: attempted }, changed: ["externalId"] });
+    }
+  });
+
+  it("so impersonating the unprotected decoy without approval stays an impersonation of the decoy", async () => {
+    const { vip, externalId } = await protectedVip();
+    const decoy = await newUserId();
+    expectCode(await updateUser(world.supportManager.credential, vip, { externalId: unique("x") }), "FORBIDDEN");
+    expectCode(await updateUser(world.supportManager.credential, decoy, { externalId }), "BAD_USER_INPUT");
+    const { token } = expectOk(await createToken(decoy)).createImpersonationToken;
+    const exchanged = expectOk(await gql(t.url, world.backend, AuthenticateTokenDocument, { token })).authenticateImpersonationToken;
+    expect(exchanged.userId).toBe(decoy);
+    // The application maps the session's user to its account by externalId: not the VIP's.
+    expect((await userById(exchanged.userId)).externalId).not.toBe(externalId);
+    expectCode(await createToken(vip), "APPROVAL_REQUIRED");
+  });
+
+  it("refuses giving a protected user without one an externalId; still allows its name, and repeating the id it has", async () => {
+    const vip = await newUserId();
+    expectOk(await updateUser(world.admin.credential, vip, { protected: true }));
+    for (const [, credential] of nonAdmins()) expectCode(await updateUser(credential, vip, { externalId: unique("new") }), "FORBIDDEN");
+    expect((await userById(vip)).externalId).toBeNull();
+
+    const { vip: holder, externalId } = await protectedVip();
+    for (const [label, credential] of nonAdmins()) {
+      const updated = expectOk(await updateUser(credential, holder, { name: `Renamed by ${label}`, externalId })).updateUser;
+      expect(updated).toMatchObject({ id: holder, name: `Renamed by ${label}`, externalId, protected: true });
+    }
+  });
+
+  it("lets an ADMIN move a protected user's externalId, audited with the old and new id", async () => {
+    const { vip, externalId } = await protectedVip();
+    const next = unique("ext-vip-next");
+    expect(expectOk(await updateUser(world.admin.credential, vip, { externalId: next })).updateUser).toMatchObject({ id: vip, externalId: next, protected: true });
+    const [event] = await auditRows(t, "action = ? and user_id = ? and status = ? and actor_id = ?", ["UpdateUser", vip, "SUCCESS", world.admin.id]).then((rows) => rows.slice(-1));
+    expect(JSON.parse(event!.details!)).toEqual({ old: { protected: true, externalId }, new: { protected: true, externalId: next }, changed: ["externalId"] });
+    // The freed id may then go to another user.
+    const other = await newUserId();
+    expectOk(await updateUser(world.supportManager.credential, other, { externalId }));
+    expect((await byExternalId(externalId))!.id).toBe(other);
+  });
+
+  it("still lets non-ADMINs change an unprotected user's externalId, audited with the old and new id", async () => {
+    for (const [label, credential] of nonAdmins()) {
+      const first = unique(`first-${label}`);
+      const id = expectOk(await createUser(world.backend, { externalId: first })).createUser.id;
+      const second = unique(`second-${label}`);
+      expect(expectOk(await updateUser(credential, id, { externalId: second })).updateUser.externalId).toBe(second);
+      const [event] = await auditRows(t, "action = ? and user_id = ? and status = ?", ["UpdateUser", id, "SUCCESS"]);
+      expect(JSON.parse(event!.details!)).toEqual({ old: { protected: false, externalId: first }, new: { protected: false, externalId: second }, changed: ["externalId"] });
+    }
+  });
+
+  it("never lets a non-ADMIN's change land on a user an ADMIN protects concurrently (20 rounds, checked from the audit log)", async () => {
+    for (let round = 0; round < 20; round++) {
+      const initial = unique("race");
+      const id = expectOk(await createUser(world.backend, { externalId: initial })).createUser.id;
+      const moveTo = unique("race-moved");
+      const protecting = () => updateUser(world.admin.credential, id, { protected: true });
+      const moving = () => updateUser(world.supportManager.credential, id, { externalId: moveTo });
+      // Alternate which request leaves first.
+      const [protectResult, moveResult] = round % 2 === 0 ? await Promise.all([protecting(), moving()]) : (await Promise.all([moving(), protecting()])).reverse();
+      expectOk(protectResult!);
+      const moveCode = moveResult!.errors?.[0]?.extensions?.code ?? "OK";
+      expect(["OK", "FORBIDDEN"]).toContain(moveCode);
+
+      // Replaying the user's UpdateUser events in chain order gives its final state, and every
+      // SUCCESS saw the state the previous one left: a protected user's externalId is only ever
+      // changed by an ADMIN.
+      const events = await auditRows(t, "action = ? and user_id = ?", ["UpdateUser", id]);
+      expect(events.map((e) => [e.status, e.error_code, e.actor_id])).toEqual(
+        expect.arrayContaining([["SUCCESS", null, world.admin.id], moveCode === "OK" ? ["SUCCESS", null, world.supportManager.id] : ["FAILURE", "FORBIDDEN", world.supportManager.id]]),
+      );
+      expect(events).toHaveLength(2);
+      // A refusal only ever follows the protection it ran into.
+      if (moveCode === "FORBIDDEN") expect(events.map((e) => e.status)).toEqual(["SUCCESS", "FAILURE"]);
+      let state = { protected: false, externalId: initial as string | null };
+      for (const event of events.filter((e) => e.status === "SUCCESS")) {
+        const details = JSON.parse(event.details!);
+        expect(details.old).toEqual(state);
+        if (details.old.externalId !== details.new.externalId && details.old.protected) expect(event.actor_id).toBe(world.admin.id);
+        state = details.new;
+      }
+      const final = await userById(id);
+      expect({ protected: final.protected, externalId: final.externalId }).toEqual(state);
+      expect(final).toMatchObject({ protected: true, externalId: moveCode === "OK" ? moveTo : initial });
+    }
+    await expectAuditLogValid(t, world);
+  });
+});
+
+describe.runIf(testDatabaseKind() === "postgresql")("a protection committed while a non-ADMIN's change waits for the row (PostgreSQL)", () => {
+  /**
+   * Another connection protects the user inside an open transaction (as an ADMIN's call on another
+   * instance could), after the non-ADMIN's call has read the user as unprotected: its write waits for
+   * the row, and the commit decides. Read-then-write would move the id of a user now protected.
+   * (On SQLite one connection runs every transaction in turn: they cannot interleave like this.)
+   */
+  async function withProtectionPending<T>(id: string, call: () => Promise<T>): Promise<T> {
+    const pg = (await import("pg")).default;
+    const admin = new pg.Client({ connectionString: t.databaseUrl });
+    // Watches from outside that transaction: pg_stat_activity is a snapshot within one.
+    const watcher = new pg.Client({ connectionString: t.databaseUrl });
+    await admin.connect();
+    await watcher.connect();
+    try {
+      await admin.query("begin");
+      await admin.query("update users set protected = true where id = $1", [id]);
+      const pending = call();
+      await eventually(async () => {
+        const { rows } = await watcher.query<{ n: string }>(
+          "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update users %'",
+        );
+        return Number(rows[0]!.n) > 0;
+      }, 10_000, "the non-ADMIN's update waiting for the row");
+      await admin.query("commit");
+      return await pending;
+    } finally {
+      await admin.end();
+      await watcher.end();
+    }
+  }
+
+  it("refuses the externalId change (FORBIDDEN, audited) and leaves the id where it was", async () => {
+    const initial = unique("pending");
+    const id = expectOk(await createUser(world.backend, { externalId: initial })).createUser.id;
+    const result = await withProtectionPending(id, () => updateUser(world.supportManager.credential, id, { externalId: unique("moved") }));
+    expectCode(result, "FORBIDDEN");
+    const found = expectOk(await gql(t.url, world.backend, FindUserDocument, { projectId: world.projectId, id })).user;
+    expect(found).toMatchObject({ protected: true, externalId: initial });
+    const events = await auditRows(t, "action = ? and user_id = ?", ["UpdateUser", id]);
+    expect(events.map((e) => [e.status, e.error_code])).toEqual([["FAILURE", "FORBIDDEN"]]);
+  });
+
+  it("lets a name change through without undoing the protection", async () => {
+    const id = await newUserId();
+    expectOk(await withProtectionPending(id, () => updateUser(world.supportManager.credential, id, { name: "Renamed meanwhile" })));
+    expect(await protectedOf(id)).toBe(true);
   });
 });

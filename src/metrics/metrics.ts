@@ -5,8 +5,20 @@ import { ErrorCode } from "../errors/codes.js";
 /** The `outcome` of an operation that succeeded (otherwise its contract code). */
 export const okOutcome = "OK";
 
-/** Why sessions were revoked: an explicit `revokeSession`, or a kill switch (SPEC §9). */
-export type RevocationCause = "explicit" | "policy_disabled" | "member_disabled" | "member_role_changed" | (string & {});
+/**
+ * Why sessions were revoked: an explicit `revokeSession`, or a kill switch (SPEC §9): the policy
+ * turned off, a member disabled or demoted, or a tightening the running session no longer passes
+ * (read-write disallowed, approval required for all, its user protected).
+ */
+export type RevocationCause =
+  | "explicit"
+  | "policy_disabled"
+  | "member_disabled"
+  | "member_role_changed"
+  | "read_write_disallowed"
+  | "approval_required"
+  | "user_protected"
+  | (string & {});
 
 /** What a webhook attempt came to: delivered, given up for good, or scheduled again. */
 export type WebhookAttemptOutcome = "succeeded" | "failed" | "retry";

@@ -149,6 +149,7 @@ export interface AuditRow {
   mode: string | null;
   impersonation_request_id: string | null;
   actor_type: string;
+  actor_id: string | null;
   details: string | null;
 }
 

@@ -1,14 +1,15 @@
 import type { Clock } from "../../clock.js";
 import type { RequestContext } from "../../context.js";
-import type { Database } from "../../db/database.js";
+import type { Database, Tx } from "../../db/database.js";
 import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { intInRange } from "../../graphql/validation.js";
 import type { ApprovalService } from "../approvals/approval.service.js";
-import { callerOf, type AuditLog } from "../audit/audit-log.service.js";
+import { callerOf, type AuditCaller, type AuditLog } from "../audit/audit-log.service.js";
 import type { ProjectService } from "../projects/project.service.js";
 import type { SessionService } from "../sessions/session.service.js";
 import type { TokenService } from "../tokens/token.service.js";
+import { ApprovalRequirement } from "./approval-requirement.js";
 import { ImpersonationMode } from "./impersonation-mode.js";
 import { setPolicyDraft } from "./policy.audit.js";
 import { policyColumnNames, projectRepository, type PolicyColumns } from "../projects/project.repository.js";
@@ -32,7 +33,8 @@ export class PolicyService {
   /**
    * Changes the policy and audits old and new values. Turning impersonation off also revokes the
    * project's active sessions, voids its outstanding tokens and its open impersonation requests, in
-   * the same transaction; turning it back on revives none of them.
+   * the same transaction; turning it back on revives none of them. Any other tightening revokes the
+   * running sessions the new policy would not allow (`revokeDisallowed`), in the same transaction.
    */
   async set(ctx: RequestContext, projectId: string, input: ImpersonationPolicyInput): Promise<ImpersonationPolicy> {
     return this.audit.audited(ctx, setPolicyDraft(projectId), async (tx, draft) => {
@@ -50,8 +52,29 @@ export class PolicyService {
         const revoked = await this.sessions.revokeActive(tx, callerOf(ctx), { projectId: project.id }, "policy_disabled");
         draft.details = { ...draft.details, revokedSessions: revoked, voidedTokens: voided, expiredRequests };
       }
+      const disallowed = await this.revokeDisallowed(tx, callerOf(ctx), project.id, before, after);
+      if (disallowed !== null) draft.details = { ...draft.details, revokedSessions: Number(draft.details?.revokedSessions ?? 0) + disallowed };
       return after;
     });
+  }
+
+  /**
+   * A policy that tightens applies to running sessions: those `after` would not start are revoked in
+   * the change's transaction, each audited (`read_write_disallowed`: READ_WRITE sessions once
+   * read-write is off; `approval_required`: sessions not started from an approved request once every
+   * impersonation needs one). Returns how many, or null when this change tightens neither. Unused
+   * tokens stay: their exchange re-checks mode and approval and refuses them (impersonation-rules.ts),
+   * as it does for a token created before any such change.
+   */
+  private async revokeDisallowed(tx: Tx, caller: AuditCaller, projectId: string, before: PolicyColumns, after: PolicyColumns): Promise<number | null> {
+    let revoked: number | null = null;
+    if (before.allowReadWrite && !after.allowReadWrite) {
+      revoked = await this.sessions.revokeActive(tx, caller, { projectId, mode: ImpersonationMode.READ_WRITE }, "read_write_disallowed");
+    }
+    if (before.requireApproval !== ApprovalRequirement.ALL && after.requireApproval === ApprovalRequirement.ALL) {
+      revoked = (revoked ?? 0) + (await this.sessions.revokeActive(tx, caller, { projectId, withoutApproval: true }, "approval_required"));
+    }
+    return revoked;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Sql, SqlValue } from "../../db/database.js";
 import { keyset } from "../../db/keyset.js";
+import type { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { User } from "../users/user.entity.js";
 import { Session } from "./session.entity.js";
 
@@ -12,8 +13,16 @@ export interface SessionWithUser {
   user: User | null;
 }
 
-/** Sessions matching one of the kill switches' filters. */
-export type SessionFilter = { projectId: string } | { impersonatorId: string };
+/**
+ * Sessions matching one of the kill switches' filters: a project's or an impersonator's, narrowed
+ * (for a policy that tightens) to one user, one mode, or those not started from an approved request.
+ */
+export type SessionFilter = ({ projectId: string } | { impersonatorId: string }) & {
+  userId?: string;
+  mode?: ImpersonationMode;
+  /** Only sessions whose token was not created from an approved impersonation request. */
+  withoutApproval?: boolean;
+};
 
 /** A project's sessions, as `sessions` lists them. */
 export interface SessionListFilter {
@@ -70,10 +79,25 @@ export const sessionRepository = {
     return (await sql.run("update sessions set revoked_at = ? where id = ? and revoked_at is null", [now, id])) === 1;
   },
 
-  /** The sessions matching `filter` that are neither revoked nor expired at `now`, by id. */
+  /**
+   * The sessions matching `filter` that are neither revoked nor expired at `now`, by id. Whether a
+   * session was started from an approved request is its token's `impersonation_request_id`.
+   */
   findActive(sql: Sql, filter: SessionFilter, now: Date): Promise<Session[]> {
-    const [column, value] = "projectId" in filter ? ["project_id", filter.projectId] : ["impersonator_id", filter.impersonatorId];
-    return sql.entities(Session, `select * from sessions where ${column} = ? and revoked_at is null and expires_at > ? order by id`, [value, now]);
+    const conditions = ["projectId" in filter ? "s.project_id = ?" : "s.impersonator_id = ?", "s.revoked_at is null", "s.expires_at > ?"];
+    const params: SqlValue[] = ["projectId" in filter ? filter.projectId : filter.impersonatorId, now];
+    if (filter.userId !== undefined) {
+      conditions.push("s.user_id = ?");
+      params.push(filter.userId);
+    }
+    if (filter.mode !== undefined) {
+      conditions.push("s.mode = ?");
+      params.push(filter.mode);
+    }
+    if (filter.withoutApproval) {
+      conditions.push("not exists (select 1 from impersonation_tokens t where t.id = s.impersonation_token_id and t.impersonation_request_id is not null)");
+    }
+    return sql.entities(Session, `select s.* from sessions s where ${conditions.join(" and ")} order by s.id`, params);
   },
 
   /** How many of `impersonatorId`'s sessions in the project are neither revoked nor expired at `now`. */

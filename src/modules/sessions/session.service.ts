@@ -120,7 +120,8 @@ export class SessionService {
 
   /**
    * Revokes every active session matching `filter` inside `tx`, one SUCCESS RevokeSession event
-   * each (the kill switches: policy off, member disabled or demoted). Returns how many.
+   * each (the kill switches: policy off, member disabled or demoted, and a policy or user change that
+   * the running session no longer passes). Returns how many.
    */
   async revokeActive(tx: Tx, caller: AuditCaller, filter: SessionFilter, cause: RevocationCause): Promise<number> {
     const now = this.clock.now();

@@ -6,7 +6,11 @@ import { AuditAction } from "../audit/audit-status.js";
  * (audit-denials.ts): each lands in the user's project's log.
  */
 
-/** updateUser; the service adds the old and new `protected` (and which other fields changed). */
+/**
+ * updateUser; the service adds the old and new `protected` and `externalId` (so that moving an
+ * external id from one user to another can be traced), which fields changed, and how many sessions
+ * protecting the user revoked.
+ */
 export function updateUserDraft(projectId: unknown, id: unknown): AuditDraft {
   return {
     action: AuditAction.UpdateUser,

@@ -3,6 +3,13 @@ import { keyset } from "../../db/keyset.js";
 import { isUniqueViolation } from "../../db/unique-violation.js";
 import { User } from "./user.entity.js";
 
+/** The fields `update` writes; an absent one stays as it is. */
+export interface UserChanges {
+  name?: string | null;
+  protected?: boolean;
+  externalId?: string;
+}
+
 /** The users list's order, oldest first; its cursor is `[createdAt, id]`. */
 const listOrder = { columns: ["u.created_at", "u.id"], direction: "asc" } as const;
 
@@ -33,16 +40,33 @@ export const userRepository = {
   },
 
   /**
-   * Writes a user's name, protected flag and external id; false, and nothing written, when another
-   * user of the project has that external id (the unique index decides; on PostgreSQL the
+   * Writes the fields `changes` names (the others stay as the row has them). With
+   * `externalIdOnlyIfUnprotected`, a new external id lands only on a user that is not protected or
+   * already has it: one conditional update, so a protection committed meanwhile wins over it.
+   * `notWritten`: that condition failed (or the user is gone), nothing written; `externalIdTaken`:
+   * another user of the project has that external id (the unique index decides; on PostgreSQL the
    * transaction is then aborted, so the caller must give up on it).
    */
-  async setDetails(sql: Sql, id: string, details: { name: string | null; protected: boolean; externalId: string | null }): Promise<boolean> {
+  async update(sql: Sql, id: string, changes: UserChanges, guard: { externalIdOnlyIfUnprotected: boolean }): Promise<"updated" | "notWritten" | "externalIdTaken"> {
+    const assignments = (
+      [
+        ["name", changes.name],
+        ["protected", changes.protected],
+        ["external_id", changes.externalId],
+      ] as const
+    ).filter(([, value]) => value !== undefined) as Array<readonly [string, SqlValue]>;
+    if (assignments.length === 0) return "updated";
+    const conditions = ["id = ?"];
+    const params: SqlValue[] = [...assignments.map(([, value]) => value), id];
+    if (guard.externalIdOnlyIfUnprotected && changes.externalId !== undefined) {
+      conditions.push("(protected = ? or external_id = ?)");
+      params.push(false, changes.externalId);
+    }
     try {
-      await sql.run("update users set name = ?, protected = ?, external_id = ? where id = ?", [details.name, details.protected, details.externalId, id]);
-      return true;
+      const written = await sql.run(`update users set ${assignments.map(([column]) => `${column} = ?`).join(", ")} where ${conditions.join(" and ")}`, params);
+      return written === 1 ? "updated" : "notWritten";
     } catch (error) {
-      if (isUniqueViolation(error)) return false;
+      if (isUniqueViolation(error)) return "externalIdTaken";
       throw error;
     }
   },

@@ -8,11 +8,16 @@ import { AppError } from "../../errors/app-error.js";
 import { ErrorCode } from "../../errors/codes.js";
 import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from "../../graphql/connection.js";
 import { email, isPlausibleId, optionalText, requiredText } from "../../graphql/validation.js";
-import type { AuditLog } from "../audit/audit-log.service.js";
+import { callerOf, type AuditLog } from "../audit/audit-log.service.js";
 import type { ProjectService } from "../projects/project.service.js";
+import type { SessionService } from "../sessions/session.service.js";
 import { updateUserDraft } from "./user.audit.js";
 import { User } from "./user.entity.js";
-import { userRepository } from "./user.repository.js";
+import { userRepository, type UserChanges } from "./user.repository.js";
+
+function protectedExternalId(): AppError {
+  return new AppError(ErrorCode.FORBIDDEN, "Only an ADMIN may change the externalId of a protected user.");
+}
 
 /** The application's own id for a user: trimmed, 1–256 characters, no control characters. */
 function externalIdOf(value: string): string {
@@ -27,6 +32,7 @@ export class UserService {
     private readonly projects: ProjectService,
     private readonly db: Database,
     private readonly audit: AuditLog,
+    private readonly sessions: SessionService,
   ) {}
 
   async create(ctx: RequestContext, input: { projectId: string; email: string; name?: string | null; externalId?: string | null }): Promise<User> {
@@ -48,8 +54,11 @@ export class UserService {
 
   /**
    * Changes a user's name, external id or protected flag (absent fields stay), audited in its
-   * project's log with the old and new `protected`. Only an ADMIN may set `protected`: anyone else
-   * naming it is refused, and nothing changes.
+   * project's log with the old and new `protected` and `externalId`. Only an ADMIN may set
+   * `protected`, and only an ADMIN may change a protected user's `externalId` (apps log in by it:
+   * moving a VIP's id onto an unprotected user would impersonate the VIP without approval). Anyone
+   * else is refused with FORBIDDEN, and nothing changes. Protecting a user revokes its running
+   * sessions that were not started from an approved request, in the same transaction.
    */
   async update(
     ctx: RequestContext,
@@ -65,21 +74,39 @@ export class UserService {
       if (input.protected !== null && input.protected !== undefined && !mayProtect) {
         throw new AppError(ErrorCode.FORBIDDEN, "Only an ADMIN may change whether a user is protected.");
       }
-      const name = input.name === null || input.name === undefined ? user.name : optionalText(input.name, "name", 200);
-      const externalId = input.externalId === null || input.externalId === undefined ? user.externalId : externalIdOf(input.externalId);
-      const isProtected = input.protected === null || input.protected === undefined ? user.protected : input.protected;
-      draft.details = {
-        old: { protected: user.protected },
-        new: { protected: isProtected },
-        changed: [name !== user.name && "name", externalId !== user.externalId && "externalId", isProtected !== user.protected && "protected"].filter(Boolean),
+      const changes: UserChanges = {};
+      if (input.name !== null && input.name !== undefined) changes.name = optionalText(input.name, "name", 200);
+      if (input.externalId !== null && input.externalId !== undefined) changes.externalId = externalIdOf(input.externalId);
+      if (input.protected !== null && input.protected !== undefined) changes.protected = input.protected;
+      const after = {
+        name: changes.name === undefined ? user.name : changes.name,
+        externalId: changes.externalId ?? user.externalId,
+        protected: changes.protected ?? user.protected,
       };
-      if (!(await userRepository.setDetails(tx.sql, user.id, { name, protected: isProtected, externalId }))) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, "Another user of this project already has this externalId.");
+      const movesExternalId = after.externalId !== user.externalId;
+      // What was attempted is on the event either way: a refused attempt's FAILURE event shows it too.
+      draft.details = {
+        old: { protected: user.protected, externalId: user.externalId },
+        new: { protected: after.protected, externalId: after.externalId },
+        changed: [after.name !== user.name && "name", movesExternalId && "externalId", after.protected !== user.protected && "protected"].filter(Boolean),
+      };
+      if (movesExternalId && user.protected && !mayProtect) throw protectedExternalId();
+
+      // The write decides, not the read above: without ProtectUsers, a new external id lands only on
+      // a user that is still unprotected (or already has it), so never on one an ADMIN just protected.
+      const outcome = await userRepository.update(tx.sql, user.id, changes, { externalIdOnlyIfUnprotected: !mayProtect });
+      if (outcome === "externalIdTaken") throw new AppError(ErrorCode.BAD_USER_INPUT, "Another user of this project already has this externalId.");
+      if (outcome === "notWritten") {
+        const current = await userRepository.findInProject(tx.sql, project.id, user.id);
+        throw current?.protected ? protectedExternalId() : new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
       }
-      user.name = name;
-      user.externalId = externalId;
-      user.protected = isProtected;
-      return user;
+
+      // Even when it was protected already: whatever runs without an approval stops now.
+      if (changes.protected === true) {
+        const revoked = await this.sessions.revokeActive(tx, callerOf(ctx), { projectId: project.id, userId: user.id, withoutApproval: true }, "user_protected");
+        draft.details = { ...draft.details, revokedSessions: revoked };
+      }
+      return Object.assign(user, after);
     });
   }
 
