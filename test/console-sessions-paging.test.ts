@@ -118,14 +118,15 @@ describe.skipIf(!chromiumAvailable)("staff console session paging, in headless C
     // Hold the "More sessions" request until the reload Refresh starts has answered.
     const sessionsQuery = (body: { query?: string } | null) => body?.query?.includes("query ConsoleSessions") === true;
     let heldMore!: () => Promise<void>;
-    const moreHeld = new Promise<void>((resolve) => {
-      void page.route("**/graphql", async (route) => {
-        const body = route.request().postDataJSON() as { query?: string; variables?: { after?: string | null } } | null;
-        if (sessionsQuery(body) && body?.variables?.after) {
-          heldMore = () => route.continue();
-          resolve();
-        } else await route.continue();
-      });
+    let markHeld!: () => void;
+    const moreHeld = new Promise<void>((resolve) => (markHeld = resolve));
+    // Installed before the click, so the More request cannot leave unseen.
+    await page.route("**/graphql", async (route) => {
+      const body = route.request().postDataJSON() as { query?: string; variables?: { after?: string | null } } | null;
+      if (sessionsQuery(body) && body?.variables?.after) {
+        heldMore = () => route.continue();
+        markHeld();
+      } else await route.continue();
     });
     await more.click();
     await moreHeld;

@@ -192,13 +192,13 @@ describe("a protected user's externalId (the application logs in by it)", () => 
     return expectOk(await gql(t.url, world.backend, FindUserDocument, { projectId: world.projectId, id })).user!;
   }
 
+  /** Members who may update users but not protect them (the backend, the application itself, may move its own ids). */
   const nonAdmins = (): Array<[string, Credential, string]> => [
     ["SUPPORT_MANAGER", world.supportManager.credential, "member"],
     ["DEVELOPER", world.developer.credential, "member"],
-    ["backend", world.backend, "backend"],
   ];
 
-  it("refuses the swap attack (move the VIP's externalId off it, onto an unprotected user) for every non-ADMIN: FORBIDDEN, nothing changes, audited", async () => {
+  it("refuses the swap attack (move the VIP's externalId off it, onto an unprotected user) for every non-ADMIN member: FORBIDDEN, nothing changes, audited", async () => {
     for (const [label, credential, actorType] of nonAdmins()) {
       const { vip, externalId } = await protectedVip();
       const decoy = await newUserId();
@@ -244,6 +244,17 @@ describe("a protected user's externalId (the application logs in by it)", () => 
       const updated = expectOk(await updateUser(credential, holder, { name: `Renamed by ${label}`, externalId })).updateUser;
       expect(updated).toMatchObject({ id: holder, name: `Renamed by ${label}`, externalId, protected: true });
     }
+  });
+
+  it("lets the project's backend (the application, whose id it is) move a protected user's externalId, audited", async () => {
+    const { vip, externalId } = await protectedVip();
+    const next = unique("ext-vip-by-app");
+    expect(expectOk(await updateUser(world.backend, vip, { externalId: next })).updateUser).toMatchObject({ id: vip, externalId: next, protected: true });
+    const [event] = await auditRows(t, "action = ? and user_id = ? and status = ? and actor_type = ?", ["UpdateUser", vip, "SUCCESS", "backend"]).then((rows) => rows.slice(-1));
+    expect(JSON.parse(event!.details!)).toEqual({ old: { protected: true, externalId }, new: { protected: true, externalId: next }, changed: ["externalId"] });
+    // Another project's backend still may not.
+    expectCode(await updateUser(world.other.backend, vip, { externalId: unique("x") }), "FORBIDDEN");
+    expect((await userById(vip)).externalId).toBe(next);
   });
 
   it("lets an ADMIN move a protected user's externalId, audited with the old and new id", async () => {

@@ -55,8 +55,9 @@ export class UserService {
   /**
    * Changes a user's name, external id or protected flag (absent fields stay), audited in its
    * project's log with the old and new `protected` and `externalId`. Only an ADMIN may set
-   * `protected`, and only an ADMIN may change a protected user's `externalId` (apps log in by it:
-   * moving a VIP's id onto an unprotected user would impersonate the VIP without approval). Anyone
+   * `protected`. A protected user's `externalId` is changed only by an ADMIN or by the project's
+   * backend (the application, whose own id it is; SPEC §9 lets the backend set it): a member who
+   * moved a VIP's id onto an unprotected user would impersonate the VIP without approval. Anyone
    * else is refused with FORBIDDEN, and nothing changes. Protecting a user revokes its running
    * sessions that were not started from an approved request, in the same transaction.
    */
@@ -71,6 +72,7 @@ export class UserService {
       const user = isPlausibleId(id) ? await userRepository.findInProject(tx.sql, project.id, id) : null;
       if (!user) throw new AppError(ErrorCode.NOT_FOUND, "User not found in this project.");
       const mayProtect = decide(ctx.actor, Permission.ProtectUsers) === "allow";
+      const mayMoveProtectedExternalId = mayProtect || ctx.actor.kind === "backend";
       if (input.protected !== null && input.protected !== undefined && !mayProtect) {
         throw new AppError(ErrorCode.FORBIDDEN, "Only an ADMIN may change whether a user is protected.");
       }
@@ -90,11 +92,12 @@ export class UserService {
         new: { protected: after.protected, externalId: after.externalId },
         changed: [after.name !== user.name && "name", movesExternalId && "externalId", after.protected !== user.protected && "protected"].filter(Boolean),
       };
-      if (movesExternalId && user.protected && !mayProtect) throw protectedExternalId();
+      if (movesExternalId && user.protected && !mayMoveProtectedExternalId) throw protectedExternalId();
 
-      // The write decides, not the read above: without ProtectUsers, a new external id lands only on
-      // a user that is still unprotected (or already has it), so never on one an ADMIN just protected.
-      const outcome = await userRepository.update(tx.sql, user.id, changes, { externalIdOnlyIfUnprotected: !mayProtect });
+      // The write decides, not the read above: for a member without ProtectUsers, a new external id
+      // lands only on a user that is still unprotected (or already has it), so never on one an ADMIN
+      // just protected.
+      const outcome = await userRepository.update(tx.sql, user.id, changes, { externalIdOnlyIfUnprotected: !mayMoveProtectedExternalId });
       if (outcome === "externalIdTaken") throw new AppError(ErrorCode.BAD_USER_INPUT, "Another user of this project already has this externalId.");
       if (outcome === "notWritten") {
         const current = await userRepository.findInProject(tx.sql, project.id, user.id);
