@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryKey, Property, Unique } from "@mikro-orm/core";
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
 import { newId } from "../../auth/secrets.js";
 import { ImpersonationMode } from "../policy/impersonation-mode.js";
 import { AuditStatus } from "./audit-status.js";
@@ -23,6 +23,7 @@ export class AuditEvent {
   @Property({ type: "string", length: 64 })
   projectId!: string;
 
+  @Field(() => Int, { description: "The event's place in its project's log: 1, 2, 3… in commit order. auditEventAdded(afterSeq:) resumes after it." })
   @Property({ type: "integer" })
   seq!: number;
 

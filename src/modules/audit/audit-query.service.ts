@@ -14,7 +14,8 @@ import type { ProjectService } from "../projects/project.service.js";
 import { createUserLoader } from "../users/user.loader.js";
 import type { AuditEvent } from "./audit-event.entity.js";
 import { auditEventRepository, type AuditEventConditions } from "./audit-event.repository.js";
-import { AuditEventSequencer } from "./audit-event-sequencer.js";
+import { AuditEventSequencer, type CommittedAuditEvents } from "./audit-event-sequencer.js";
+import { maxCatchUpEvents, withCatchUp } from "./audit-catch-up.js";
 import { committedAuditEvents } from "./committed-audit-events.js";
 import { fromAuditEventMessage } from "./audit-message.js";
 import { AuditAction, AuditStatus } from "./audit-status.js";
@@ -103,6 +104,7 @@ function eventOf(message: AuditEventMessage): AuditEvent {
 export class AuditQueryService {
   /** Every subscriber on this instance receives its project's events through this, in `seq` order. */
   private readonly sequencer: AuditEventSequencer;
+  private readonly committed: CommittedAuditEvents;
 
   constructor(
     private readonly db: Database,
@@ -110,7 +112,8 @@ export class AuditQueryService {
     pubsub: AppPubSub,
     private readonly recheck: ActorRecheck,
   ) {
-    this.sequencer = new AuditEventSequencer(pubsub, committedAuditEvents(db));
+    this.committed = committedAuditEvents(db);
+    this.sequencer = new AuditEventSequencer(pubsub, this.committed);
   }
 
   /** Live subscribers on this instance (tests and metrics prove that one that went away left nothing behind). */
@@ -148,12 +151,19 @@ export class AuditQueryService {
    * subscriptions of that credential, see ActorRecheck): a subscription of a member who has been
    * disabled since ends with UNAUTHENTICATED instead of delivering. Ending or dropping the subscription removes its pub/sub listener.
    * Events arrive in the project's commit order (`seq`), with no gap, from when the subscription
-   * starts listening (see AuditEventSequencer).
+   * starts listening (see AuditEventSequencer). With `afterSeq`, the committed events after it come
+   * first (see withCatchUp), at most `maxCatchUpEvents` behind the newest; without it, nothing is
+   * added to the path of each live event.
    */
-  async subscribe(ctx: RequestContext, args: { projectId: string; filter?: AuditEventFilter | null }): Promise<AsyncIterable<AuditEvent>> {
+  async subscribe(
+    ctx: RequestContext,
+    args: { projectId: string; filter?: AuditEventFilter | null; afterSeq?: number | null },
+  ): Promise<AsyncIterable<AuditEvent>> {
     const project = await this.projects.requireForActor(this.db.sql, ctx.actor, args.projectId);
     const filter = normalizeAuditFilter(args.filter);
-    const messages = this.sequencer.subscribe(project.id)[Symbol.asyncIterator]();
+    const afterSeq = await this.catchUpStart(project.id, args.afterSeq);
+    const live = this.sequencer.subscribe(project.id)[Symbol.asyncIterator]();
+    const messages = afterSeq === null ? live : withCatchUp(live, this.committed, project.id, afterSeq);
     // Pulled one event at a time by graphql-ws; the sequencer's bounded buffer holds what has not
     // been pulled yet. No second queue: each delivery costs as few promises as it can.
     const events: AsyncIterableIterator<AuditEvent> = {
@@ -182,6 +192,21 @@ export class AuditQueryService {
       },
     };
     return events;
+  }
+
+  /** Validates `afterSeq` against the project's log: null when the subscription does not catch up. */
+  private async catchUpStart(projectId: string, afterSeq: number | null | undefined): Promise<number | null> {
+    if (afterSeq === null || afterSeq === undefined) return null;
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw bad(`"afterSeq" must be an integer, 0 or more.`);
+    const newest = await this.committed.lastSeq(projectId);
+    if (afterSeq > newest) throw bad(`"afterSeq" is after the project's newest event (${newest}).`);
+    if (newest - afterSeq > maxCatchUpEvents) {
+      throw bad(
+        `"afterSeq" is ${newest - afterSeq} events behind the project's newest; a subscription catches up at most ${maxCatchUpEvents}. ` +
+          "Page through auditEvents first, then subscribe with the newest seq you have.",
+      );
+    }
+    return afterSeq;
   }
 
   /**

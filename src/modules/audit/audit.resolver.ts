@@ -4,9 +4,10 @@ import type { RequestContext } from "../../context.js";
 import { TeamMember } from "../members/team-member.entity.js";
 import { User } from "../users/user.entity.js";
 import { AuditEvent } from "./audit-event.entity.js";
+import { maxCatchUpEvents } from "./audit-catch-up.js";
 import { AuditEventConnection, AuditEventFilter, AuditLogVerification } from "./audit.types.js";
 
-type AuditEventAddedArgs = { projectId: string; filter?: AuditEventFilter | null };
+type AuditEventAddedArgs = { projectId: string; filter?: AuditEventFilter | null; afterSeq?: number | null };
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
@@ -47,6 +48,11 @@ export class AuditResolver {
     @Root() event: AuditEvent,
     @Arg("projectId", () => ID) _projectId: string,
     @Arg("filter", () => AuditEventFilter, { nullable: true }) _filter: AuditEventFilter | null,
+    @Arg("afterSeq", () => Int, {
+      nullable: true,
+      description: `Resume: first the committed events with a greater seq (matching the filter, in seq order), then the live ones, none twice. At most ${maxCatchUpEvents} events behind the project's newest; further back, page with auditEvents first.`,
+    })
+    _afterSeq: number | null,
   ): AuditEvent {
     return event;
   }
