@@ -32,11 +32,16 @@ export function createLiveClient(apiKey: string, onStateChange: (state: LiveStat
 
 export type LiveState = "connecting" | "live" | "closed";
 
-/** Subscribes with a typed document; returns the unsubscribe. */
+/**
+ * Subscribes with a typed document; returns the unsubscribe. `variables` may be a function: it is
+ * called each time the operation is sent, on the first connection and again on each reconnect
+ * (graphql-ws serialises the payload anew for each attempt), so a resumable subscription can say
+ * where it stopped.
+ */
 export function subscribe<TResult, TVariables extends Record<string, unknown>>(
   client: Client,
   document: TypedDocumentNode<TResult, TVariables>,
-  variables: TVariables,
+  variables: TVariables | (() => TVariables),
   onData: (data: TResult) => void,
   onError: (message: string, code: string | undefined) => void,
 ): () => void {
@@ -45,8 +50,10 @@ export function subscribe<TResult, TVariables extends Record<string, unknown>>(
     const code = errors.map((error) => error.extensions?.code).find((value): value is string => typeof value === "string");
     onError(errors.map((error) => error.message).join("; "), code);
   };
+  const query = print(document);
+  const payload = typeof variables === "function" ? { query, get variables() { return variables(); } } : { query, variables };
   return client.subscribe<TResult>(
-    { query: print(document), variables },
+    payload,
     {
       next: (result) => {
         if (result.errors?.length) report(result.errors as readonly Failure[]);

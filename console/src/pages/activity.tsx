@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import {
   ConsoleAuditEventsDocument,
   ConsoleTeamMembersDocument,
@@ -72,10 +72,32 @@ export function ActivityPage() {
   const page = useLoad(() => call(ConsoleAuditEventsDocument, { projectId: project.id, filter, first: pageSize, after }), [project.id, filterKey, after]);
   const members = useLoad(() => call(ConsoleTeamMembersDocument, {}), []);
   const onFirstPage = cursors.length === 0;
-  const liveError = useLiveEvents(filter, liveOn, (event) =>
-    setArrived((previous) =>
-      previous.filterKey !== filterKey || previous.events.some((known) => known.id === event.id) ? previous : { filterKey, events: [event, ...previous.events] },
-    ),
+  /**
+   * The newest seq on screen (from the first page and from each live event): the live feed resumes
+   * after it when it (re)subscribes, so a reconnect neither misses an event nor shows one twice.
+   */
+  const newestSeen = useRef<number | null>(null);
+  const saw = (seq: number) => {
+    if (newestSeen.current === null || seq > newestSeen.current) newestSeen.current = seq;
+  };
+  const firstLoaded = onFirstPage ? page.data?.auditEvents.edges[0]?.node : undefined;
+  if (firstLoaded) saw(firstLoaded.seq);
+  const liveError = useLiveEvents(
+    filter,
+    liveOn,
+    (event) => {
+      saw(event.seq);
+      setArrived((previous) =>
+        previous.filterKey !== filterKey || previous.events.some((known) => known.id === event.id) ? previous : { filterKey, events: [event, ...previous.events] },
+      );
+    },
+    {
+      newestSeen: () => newestSeen.current,
+      tooFarBehind: () => {
+        newestSeen.current = null;
+        applyFilter(filter);
+      },
+    },
   );
   /** Shows `next` from its first page, loaded anew (the same filter again too: what arrived live is dropped, so it must be in the page). */
   const applyFilter = (next: AuditEventFilter) => {
