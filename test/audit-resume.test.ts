@@ -6,9 +6,12 @@ import { createWorld, issueToken, type World } from "./harness/fixtures.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
 import { connectWs, waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
 import { databaseOf } from "../src/db/database-of.js";
-import { maxCatchUpEvents } from "../src/modules/audit/audit-catch-up.js";
+import { FixedBuffer, Repeater } from "@graphql-yoga/subscription";
+import { maxCatchUpEvents, withCatchUp } from "../src/modules/audit/audit-catch-up.js";
+import type { CommittedAuditEvents } from "../src/modules/audit/audit-event-sequencer.js";
 import { AuditStatus } from "../src/modules/audit/audit-status.js";
 import { TeamMember } from "../src/modules/members/team-member.entity.js";
+import type { AuditEventMessage } from "../src/pubsub/topics.js";
 
 /** auditEventAdded(afterSeq:): resuming the live audit feed without a gap or a repeat (SPEC §4.5). */
 
@@ -224,5 +227,50 @@ describe("auditEventAdded(afterSeq:)", () => {
       }
     }
     expect(listeners()).toBe(0);
+  });
+});
+
+describe("withCatchUp", () => {
+  /** A project's log in memory, and a live stream the test pushes to. */
+  function fakes() {
+    const log: AuditEventMessage[] = [];
+    const commit = (seq: number) => log.push({ seq, id: `event-${seq}` } as AuditEventMessage);
+    const reads: Array<[number, number | null]> = [];
+    const store: CommittedAuditEvents = {
+      lastSeq: async () => log.length,
+      range: async (_projectId, from, to, limit) => {
+        reads.push([from, to]);
+        return log.filter((message) => message.seq >= from && (to === null || message.seq <= to)).slice(0, limit);
+      },
+    };
+    let push!: (message: AuditEventMessage) => Promise<unknown>;
+    let started = false;
+    const live = new Repeater<AuditEventMessage>((p) => {
+      started = true;
+      push = p;
+    }, new FixedBuffer(100))[Symbol.asyncIterator]();
+    return { log, commit, reads, store, live, push: (seq: number) => push({ seq, id: `event-${seq}` } as AuditEventMessage), isStarted: () => started };
+  }
+
+  it("listens before it reads, drops what it read already, and reads a hole before the live event after it", async () => {
+    const { commit, reads, store, live, push, isStarted } = fakes();
+    for (let seq = 1; seq <= 5; seq++) commit(seq);
+    const events = withCatchUp(live, store, "project", 2);
+    const seqs: number[] = [];
+    seqs.push((await events.next()).value!.seq);
+    expect(isStarted()).toBe(true);
+    expect(reads).toEqual([[3, null]]);
+    // Live messages of events the read had, then one that leaves a hole (6 and 7 committed, their messages never came here).
+    await push(4);
+    await push(5);
+    for (const seq of [6, 7, 8]) commit(seq);
+    await push(8);
+    await push(9);
+    commit(9);
+    for (let i = 0; i < 6; i++) seqs.push((await events.next()).value!.seq);
+    expect(seqs).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(reads).toEqual([[3, null], [6, 7]]);
+    await events.return!();
+    expect(await live.next()).toEqual({ value: undefined, done: true });
   });
 });
