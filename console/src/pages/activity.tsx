@@ -82,9 +82,13 @@ export function ActivityPage() {
   };
   const firstLoaded = onFirstPage ? page.data?.auditEvents.edges[0]?.node : undefined;
   if (firstLoaded) saw(firstLoaded.seq);
+  // The feed starts once the first page has answered, so that it resumes after that page's newest
+  // event: started earlier, it would subscribe without afterSeq and could miss an event committed
+  // between the page's read and the server's listener.
+  const liveReady = page.data !== undefined || page.error !== undefined;
   const liveError = useLiveEvents(
     filter,
-    liveOn,
+    liveOn && liveReady,
     (event) => {
       saw(event.seq);
       setArrived((previous) =>
