@@ -1,10 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventAddedSubscription, AuditEventFilter } from "./__generated__/graphql.js";
 import { AuditEventAddedDocument, AuditEventsDocument, CreateImpersonationTokenDocument, CreateProjectDocument, CreateTeamMemberDocument, UpdateTeamMemberDocument } from "./__generated__/graphql.js";
 import { asMember, gqlErrorCode, gqlOk, type Credential, type GraphQLErrorShape } from "./harness/client.js";
 import { createWorld, issueToken, type World } from "./harness/fixtures.js";
+import { auditLiveConnections } from "./harness/audit-live.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
-import { connectWs, waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
+import { waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
 import { databaseOf } from "../src/db/database-of.js";
 import { FixedBuffer, Repeater } from "@graphql-yoga/subscription";
 import { maxCatchUpEvents, withCatchUp } from "../src/modules/audit/audit-catch-up.js";
@@ -20,27 +21,14 @@ type Subscription = LiveSubscription<AuditEventAddedSubscription>;
 
 let t: TestApp;
 let world: World;
-const connections: WsConnection[] = [];
 
 beforeAll(async () => {
   t = await startTestApp();
   world = await createWorld(t);
 });
-afterEach(async () => {
-  await Promise.all(connections.splice(0).map((connection) => connection.close()));
-  await waitUntil(() => listeners() === 0, "every subscription of the test is gone");
-});
 afterAll(async () => t?.close());
 
-function listeners(): number {
-  return t.app.services.auditQuery.listenerCount();
-}
-
-function connect(credential: Credential): WsConnection {
-  const connection = connectWs(t.wsUrl, credential);
-  connections.push(connection);
-  return connection;
-}
+const { connect, listeners } = auditLiveConnections(() => t);
 
 function subscribe(credential: Credential, afterSeq: number | null, options: { projectId?: string; filter?: AuditEventFilter; connection?: WsConnection } = {}): Subscription {
   return (options.connection ?? connect(credential)).subscribe(AuditEventAddedDocument, {
@@ -135,10 +123,11 @@ describe("auditEventAdded(afterSeq:)", () => {
   });
 
   it("resumes after a reconnect with exactly the events committed while it was away", async () => {
-    const first = subscribe(world.viewer.credential, await newestSeq());
+    const dropped = connect(world.viewer.credential);
+    const first = subscribe(world.viewer.credential, await newestSeq(), { connection: dropped });
     await marker("seen before the drop");
     const lastSeen = (await nextEvent(first)).seq;
-    await connections.pop()!.close();
+    await dropped.close();
     await waitUntil(() => listeners() === 0, "the dropped subscription is gone");
 
     for (let i = 1; i <= 5; i++) await marker(`while away ${i}`);
@@ -155,14 +144,16 @@ describe("auditEventAdded(afterSeq:)", () => {
       const start = await newestSeq();
       await marker(`round ${round} before`);
       const writes = Promise.all(range(1, 20).map((i) => marker(`round ${round} concurrent ${i}`)));
-      const subscription = subscribe(round % 2 === 0 ? world.viewer.credential : world.backend, start);
+      const credential = round % 2 === 0 ? world.viewer.credential : world.backend;
+      const connection = connect(credential);
+      const subscription = subscribe(credential, start, { connection });
       await writes;
       await marker(`round ${round} end`);
       const events = await eventsUntil(subscription, `round ${round} end`);
       expect(events.map((event) => event.seq)).toEqual(range(start + 1, start + 22));
       expect(new Set(events.map((event) => event.id)).size).toBe(22);
       expect(subscription.buffered).toEqual([]);
-      await connections.pop()!.close();
+      await connection.close();
       await waitUntil(() => listeners() === 0, "the round's subscription is gone");
     }
   });

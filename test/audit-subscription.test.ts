@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventAddedSubscription, AuditEventFilter } from "./__generated__/graphql.js";
 import {
   AuditEventAddedDocument,
@@ -12,8 +12,9 @@ import {
 } from "./__generated__/graphql.js";
 import { anonymous, asMember, gql, gqlErrorCode, gqlOk, type Credential } from "./harness/client.js";
 import { createWorld, issueToken, type World } from "./harness/fixtures.js";
+import { auditLiveConnections } from "./harness/audit-live.js";
 import { startTestApp, type TestApp } from "./harness/test-app.js";
-import { connectWs, waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
+import { waitUntil, within, type LiveSubscription, type WsConnection } from "./harness/ws-client.js";
 import { databaseOf } from "../src/db/database-of.js";
 import { AuditStatus } from "../src/modules/audit/audit-status.js";
 import { TeamMember } from "../src/modules/members/team-member.entity.js";
@@ -24,28 +25,14 @@ type Event = AuditEventAddedSubscription["auditEventAdded"];
 
 let t: TestApp;
 let world: World;
-const connections: WsConnection[] = [];
 
 beforeAll(async () => {
   t = await startTestApp();
   world = await createWorld(t);
 });
-afterEach(async () => {
-  await Promise.all(connections.splice(0).map((connection) => connection.close()));
-  await waitUntil(() => listeners() === 0, "every subscription of the test is gone");
-});
 afterAll(async () => t?.close());
 
-/** Live auditEventAdded subscribers, server side (they listen through the audit event sequencer). */
-function listeners(): number {
-  return t.app.services.auditQuery.listenerCount();
-}
-
-function connect(credential: Credential): WsConnection {
-  const connection = connectWs(t.wsUrl, credential);
-  connections.push(connection);
-  return connection;
-}
+const { connect, listeners } = auditLiveConnections(() => t);
 
 function subscribe(credential: Credential, projectId = world.projectId, filter?: AuditEventFilter): LiveSubscription<AuditEventAddedSubscription> {
   return connect(credential).subscribe(AuditEventAddedDocument, { projectId, filter });

@@ -4,9 +4,9 @@ import { queryLimits } from "./query-limits.js";
 /** graphql-js's own wording when parsing passes `maxTokens` (16.x spells it "more that"). */
 const tokenLimitError = /^Syntax Error: Document contains more tha[nt] \d+ tokens\. Parsing aborted\.$/;
 
-export const tooManyTokensMessage = `The operation contains more than ${queryLimits.maxTokens} tokens.`;
+const tooManyTokensMessage = `The operation contains more than ${queryLimits.maxTokens} tokens.`;
 /** graphql-js's parser is recursive and has no depth limit of its own: the call stack is its limit. */
-export const tooDeepToParseMessage = "The operation is nested too deeply to parse.";
+const tooDeepToParseMessage = "The operation is nested too deeply to parse.";
 
 /**
  * The message to refuse a document with when its parse stopped at one of the parser's limits (its
